@@ -1,0 +1,175 @@
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "admin.h"
+#include "api.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "tls.h"
+
+int
+http_split_hostport(const char *s, char *host, size_t cap, int *port)
+{
+	const char *colon;
+	const char *h = s;
+	size_t hl;
+	char *end;
+	long p;
+
+	if (s == NULL || (colon = strrchr(s, ':')) == NULL)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= cap)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 0 || p > 65535 || end == colon + 1)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+void
+http_error(struct daemon *d, struct evhttp_request *req, int status,
+    const char *code, const char *msg, int retry_after)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	json_t *o = json_pack("{s:s, s:s}", "error", code, "message", msg);
+	char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char ra[16];
+
+	if (b != NULL && txt != NULL) {
+		evbuffer_add(b, txt, strlen(txt));
+		evbuffer_add(b, "\n", 1);
+	}
+	evhttp_add_header(h, "Content-Type", "application/json");
+	if (retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%d", retry_after);
+		evhttp_add_header(h, "Retry-After", ra);
+	}
+	if (status / 100 < 6)
+		d->m.resp_by_status[status / 100]++;
+	evhttp_send_reply(req, status, NULL, b);
+	free(txt);
+	json_decref(o);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+static struct bufferevent *
+http_bevcb(struct event_base *base, void *arg)
+{
+	struct daemon *d = arg;
+	SSL *ssl = SSL_new(tls_ctx(d->tls));
+	struct bufferevent *bev;
+
+	if (ssl == NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	d->m.tls_conns++;
+	return bev;
+}
+
+static void
+http_api_cb(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->m.req_total++;
+	api_route(d, req);
+}
+
+static int
+http_bind(struct evhttp *h, const char *what, const char *addr, struct errs *e)
+{
+	char host[256];
+	int port;
+
+	if (http_split_hostport(addr, host, sizeof(host), &port) != 0) {
+		err_add(e, "CONFIG_VALUE", 0, what, "bad address %s", addr);
+		return -1;
+	}
+	if (evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port) == NULL) {
+		err_add(e, "LISTEN", 0, what, "cannot listen on %s", addr);
+		return -1;
+	}
+	log_info("msg=\"listening\" listener=%s address=%s", what, addr);
+	return 0;
+}
+
+int
+http_start(struct daemon *d, struct errs *e)
+{
+	const struct config *c = d->cfg;
+
+	if ((d->http = evhttp_new(d->base)) == NULL)
+		return -1;
+	evhttp_set_bevcb(d->http, http_bevcb, d);
+	evhttp_set_gencb(d->http, http_api_cb, d);
+	evhttp_set_max_body_size(d->http, (ev_ssize_t)c->max_body);
+	evhttp_set_max_headers_size(d->http, (ev_ssize_t)c->max_headers);
+	evhttp_set_timeout(d->http, c->read_timeout_s);
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD);
+	if (http_bind(d->http, "api", c->listen, e) != 0)
+		return -1;
+	if (c->admin_listen != NULL && *c->admin_listen) {
+		if ((d->admin = evhttp_new(d->base)) == NULL)
+			return -1;
+		evhttp_set_gencb(d->admin, admin_route, d);
+		evhttp_set_max_body_size(d->admin, 4096);
+		evhttp_set_timeout(d->admin, 10);
+		evhttp_set_allowed_methods(d->admin, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+		if (http_bind(d->admin, "admin", c->admin_listen, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+http_disable_listener(struct evhttp_bound_socket *s, void *arg)
+{
+	evconnlistener_disable(evhttp_bound_socket_get_listener(s));
+}
+
+void
+http_stop_accepting(struct daemon *d)
+{
+	if (d->http != NULL)
+		evhttp_foreach_bound_socket(d->http, http_disable_listener, NULL);
+}
+
+void
+http_free(struct daemon *d)
+{
+	if (d->http != NULL)
+		evhttp_free(d->http);
+	if (d->admin != NULL)
+		evhttp_free(d->admin);
+	d->http = d->admin = NULL;
+}

@@ -1,0 +1,65 @@
+/* job: one unit of request work as it travels loop -> worker -> loop ->
+ * batcher -> loop.  Exactly one owner at a time; the loop thread is the only
+ * one that touches req.  Every job ends in exactly one reply (job_reply*),
+ * which also frees it. */
+#ifndef DECLARED_JOB_H
+#define DECLARED_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decl.h"
+#include "err.h"
+
+struct evhttp_request;
+struct daemon;
+
+enum job_kind {
+	JOB_INTAKE,   /* a submitted declaration: check, receipt */
+	JOB_RESPONSE, /* build and sign a Response for an error reply */
+};
+
+enum role { ROLE_NONE, ROLE_ENTERPRISE, ROLE_OFFICER };
+
+enum db_outcome { DBO_NONE, DBO_NEW, DBO_DUPLICATE, DBO_CONFLICT, DBO_FORBIDDEN, DBO_FAILED };
+
+struct job {
+	enum job_kind kind;
+	struct job *next;              /* link in whichever queue holds it */
+	struct evhttp_request *req;    /* loop thread only */
+	uint64_t t_start_ns;           /* monotonic, for latency */
+	char party[128];               /* TLS client party */
+	enum role role;
+	char *body;                    /* request body, owned */
+	size_t len;
+	int64_t id;                    /* declaration id given by the loop */
+
+	/* worker results */
+	int status;                    /* HTTP status; 0 = store it */
+	struct errs errs;
+	struct decl decl;
+	const char *profile;           /* name, lives as long as the env */
+	char digest[65];
+	char mrn[24];
+	char state[24];
+	char signer[128];
+	char *resp;                    /* Response XML (signed), owned */
+	size_t resp_len;
+
+	/* JOB_RESPONSE input */
+	int want_status;
+	char want_code[40];
+	char want_msg[256];
+
+	/* batcher results */
+	enum db_outcome outcome;
+	int64_t db_id;                 /* existing id on duplicate / conflict */
+	int64_t ack_seq;
+	char *receipt;                 /* original receipt on duplicate, owned */
+	size_t receipt_len;
+};
+
+struct job *job_new(enum job_kind kind);
+void job_free(struct job *j); /* NULL ok */
+
+#endif

@@ -1,0 +1,312 @@
+/* declared: the declaration daemon.  Startup, signals, systemd notification
+ * and teardown, in one fixed order. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <libxml/parser.h>
+#include <systemd/sd-daemon.h>
+
+#include "admin.h"
+#include "api.h"
+#include "batch.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "dsig.h"
+#include "http.h"
+#include "ids.h"
+#include "log.h"
+#include "migrate.h"
+#include "pool.h"
+#include "tls.h"
+#include "work.h"
+
+#define DECLARED_VERSION "0.1.0"
+#define DRAIN_MAX_S 25
+
+static uint64_t main_watchdog_usec;
+
+uint64_t
+daemon_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+main_usage(void)
+{
+	fprintf(stderr, "usage: declared [-d] [-t | --migrate] -c FILE\n"
+	    "       declared -V\n");
+	exit(2);
+}
+
+static void
+main_log_errs(const char *what, const struct errs *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		log_errx("msg=\"%s\" code=%s at=\"%s\" line=%d detail=\"%s\"", what,
+		    e->v[i].code, e->v[i].pointer, e->v[i].line, e->v[i].msg);
+}
+
+static void
+main_check_ready(struct daemon *d)
+{
+	const char *why = admin_not_ready(d);
+
+	if (why == NULL && !d->ready_sent) {
+		d->ready_sent = 1;
+		sd_notify(0, "READY=1\nSTATUS=ready");
+		log_notice("msg=\"ready\" version=%s", DECLARED_VERSION);
+	}
+}
+
+/* A database connection became idle or changed state. */
+static void
+main_db_idle(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->batch == NULL || d->ids == NULL)
+		return;
+	if (!db_up(d->db)) {
+		/* fast 503s: nothing waits for a database that is gone */
+		batch_fail_pending(d->batch);
+		return;
+	}
+	ids_kick(d->ids);
+	batch_kick(d->batch);
+	main_check_ready(d);
+}
+
+static void
+main_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	static uint64_t last_wd;
+	uint64_t now = daemon_now_ns();
+
+	if (main_watchdog_usec > 0 && now - last_wd >= main_watchdog_usec * 1000 / 2) {
+		sd_notify(0, "WATCHDOG=1");
+		last_wd = now;
+	}
+	if (d->ids != NULL)
+		ids_kick(d->ids);
+	if (d->ready_sent || d->stopping)
+		sd_notifyf(0, "STATUS=%s accepted=%lu invalid=%lu inflight=%d db=%s",
+		    d->stopping ? "stopping" : "running", d->m.decl_accepted,
+		    d->m.decl_invalid, d->inflight, db_up(d->db) ? "up" : "down");
+	main_check_ready(d);
+	if (d->stopping) {
+		static int waited;
+
+		if (d->inflight == 0 || ++waited > DRAIN_MAX_S * 10) {
+			if (d->inflight != 0)
+				log_warnx("msg=\"stopping with requests in flight\" n=%d",
+				    d->inflight);
+			event_base_loopexit(d->base, NULL);
+		}
+	}
+}
+
+static void
+main_on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval fast = { 0, 100000 };
+
+	if (d->stopping) {
+		log_warnx("msg=\"second signal, exiting at once\"");
+		d->exit_code = 1;
+		event_base_loopbreak(d->base);
+		return;
+	}
+	d->stopping = 1;
+	sd_notify(0, "STOPPING=1");
+	log_notice("msg=\"stopping\" signal=%d inflight=%d", (int)sig, d->inflight);
+	http_stop_accepting(d);
+	/* check the drain every 100 ms from now on */
+	event_del(d->tick);
+	event_add(d->tick, &fast);
+}
+
+static void
+main_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct errs e;
+	struct config *nc;
+	struct tls *nt;
+
+	sd_notify(0, "RELOADING=1");
+	err_init(&e);
+	/* build everything new aside; swap all or nothing */
+	if ((nc = config_load(d->cfg->path, &e)) == NULL ||
+	    (nt = tls_new(nc, &e)) == NULL) {
+		main_log_errs("reload failed, keeping old configuration", &e);
+		config_free(nc);
+	} else {
+		tls_free(d->tls);
+		d->tls = nt;
+		/* the worker env (profiles, trust, signer) changes only at
+		 * restart for now: jobs in flight hold it */
+		config_free(nc);
+		log_notice("msg=\"reloaded\" what=\"tls certificates and CAs\"");
+	}
+	err_clear(&e);
+	sd_notify(0, "READY=1");
+}
+
+static int
+main_check(struct config *cfg)
+{
+	struct errs e;
+	struct work_env *env;
+	struct tls *t;
+	int rc = 0;
+
+	err_init(&e);
+	if ((env = work_env_new(cfg, &e)) == NULL ||
+	    (t = tls_new(cfg, &e)) == NULL) {
+		main_log_errs("configuration check failed", &e);
+		rc = 1;
+	} else {
+		tls_free(t);
+		printf("configuration OK: %s (%zu profiles)\n", cfg->path,
+		    cfg->n_profiles);
+	}
+	work_env_free(env);
+	err_clear(&e);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 't' },
+		{ "migrate", no_argument, NULL, 'M' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon dd, *d = &dd;
+	struct db_opts dbo;
+	struct errs e;
+	const char *path = NULL;
+	int ch, check = 0, migrate = 0, debug = 0, workers;
+	int rc = 1;
+	struct timeval sec = { 1, 0 };
+
+	memset(d, 0, sizeof(*d));
+	err_init(&e);
+	while ((ch = getopt_long(argc, argv, "c:tdV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': check = 1; break;
+		case 'M': migrate = 1; break;
+		case 'd': debug = 1; break;
+		case 'V': printf("declared %s\n", DECLARED_VERSION); return 0;
+		default: main_usage();
+		}
+	}
+	if (path == NULL || optind != argc)
+		main_usage();
+	log_init(debug);
+	signal(SIGPIPE, SIG_IGN);
+	xmlInitParser();
+	if (dsig_global_init() != 0) {
+		log_errx("msg=\"cannot initialise xmlsec\"");
+		return 1;
+	}
+	if ((d->cfg = config_load(path, &e)) == NULL) {
+		main_log_errs("bad configuration", &e);
+		goto out;
+	}
+	if (check) {
+		rc = main_check(d->cfg);
+		goto out;
+	}
+	if (migrate) {
+		rc = migrate_run(d->cfg) == 0 ? 0 : 1;
+		goto out;
+	}
+	sd_watchdog_enabled(0, &main_watchdog_usec);
+	workers = d->cfg->workers > 0 ? d->cfg->workers :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1)
+		workers = 1;
+	if ((d->base = event_base_new()) == NULL)
+		goto out;
+	if ((d->env = work_env_new(d->cfg, &e)) == NULL ||
+	    (d->tls = tls_new(d->cfg, &e)) == NULL) {
+		main_log_errs("cannot start", &e);
+		goto out;
+	}
+	if ((d->pool = pool_new(d->base, workers, d->cfg->queue_max, d->env,
+	    api_worked, d)) == NULL)
+		goto out;
+	memset(&dbo, 0, sizeof(dbo));
+	dbo.conninfo = d->cfg->conninfo;
+	dbo.nconn = d->cfg->db_connections;
+	dbo.timeout_s = d->cfg->db_timeout_s;
+	dbo.prep = batch_prepare;
+	dbo.nprep = batch_nprepare;
+	dbo.idle = main_db_idle;
+	dbo.arg = d;
+	if ((d->db = db_new(d->base, &dbo)) == NULL ||
+	    (d->batch = batch_new(d->base, d->db, d->cfg->batch_max,
+	    d->cfg->batch_delay_ms, d->cfg->batch_max * 8, api_stored, d)) == NULL ||
+	    (d->ids = ids_new(d->db)) == NULL)
+		goto out;
+	if (http_start(d, &e) != 0) {
+		main_log_errs("cannot start", &e);
+		goto out;
+	}
+	d->sig_term = evsignal_new(d->base, SIGTERM, main_on_term, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, main_on_term, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, main_on_hup, d);
+	d->tick = event_new(d->base, -1, EV_PERSIST, main_tick, d);
+	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
+	    d->tick == NULL || event_add(d->sig_term, NULL) != 0 ||
+	    event_add(d->sig_int, NULL) != 0 || event_add(d->sig_hup, NULL) != 0 ||
+	    event_add(d->tick, &sec) != 0)
+		goto out;
+	log_notice("msg=\"starting\" version=%s workers=%d db_connections=%d "
+	    "batch_max=%d", DECLARED_VERSION, workers, d->cfg->db_connections,
+	    d->cfg->batch_max);
+	event_base_dispatch(d->base);
+	rc = d->exit_code;
+	log_notice("msg=\"stopped\" accepted=%lu", d->m.decl_accepted);
+out:
+	/* teardown in one fixed order: listeners, workers, batcher, db */
+	http_free(d);
+	if (d->tick) event_free(d->tick);
+	if (d->sig_term) event_free(d->sig_term);
+	if (d->sig_int) event_free(d->sig_int);
+	if (d->sig_hup) event_free(d->sig_hup);
+	pool_free(d->pool);
+	batch_free(d->batch);
+	d->batch = NULL;
+	ids_free(d->ids);
+	d->ids = NULL;
+	db_free(d->db);
+	tls_free(d->tls);
+	work_env_free(d->env);
+	config_free(d->cfg);
+	if (d->base) event_base_free(d->base);
+	err_clear(&e);
+	dsig_global_shutdown();
+	xmlCleanupParser();
+	return rc;
+}

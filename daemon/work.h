@@ -1,0 +1,29 @@
+/* work: what a worker thread does with a job, using lib/ only.  The env is
+ * immutable while any job uses it (a reload builds a new one). */
+#ifndef DECLARED_WORK_H
+#define DECLARED_WORK_H
+
+#include "job.h"
+#include "xmlp.h"
+
+struct profile_set;
+struct dsig_trust;
+struct dsig_signer;
+struct config;
+
+struct work_env {
+	struct profile_set *profiles;
+	struct dsig_trust *trust;
+	struct dsig_signer *signer;
+	struct xmlp_limits limits;
+	char country[3];               /* MRN country */
+};
+
+/* Builds the env from a loaded config; NULL with errors on failure. */
+struct work_env *work_env_new(const struct config *cfg, struct errs *e);
+void work_env_free(struct work_env *env); /* NULL ok */
+
+/* Runs on a worker thread. */
+void work_run(const struct work_env *env, struct job *j);
+
+#endif

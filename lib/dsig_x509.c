@@ -1,0 +1,336 @@
+/* dsig_x509: signer certificates from KeyInfo and their chain. */
+#include "dsig_x509.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "dsig_check.h"
+
+#define DSIG_X509_MAX_CERTS 8          /* X509Certificate elements used */
+#define DSIG_X509_MAX_B64 (64 * 1024)  /* base64 text of one certificate */
+#define DSIG_X509_MAX_PEM 4096         /* objects in a CA or CRL file */
+
+static int
+dsig_x509_b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Strict base64 (whitespace ignored, '=' only at the end).  Returns the
+ * decoded length or -1. */
+static long
+dsig_x509_b64(const char *s, unsigned char *out, size_t cap)
+{
+	unsigned long acc = 0;
+	size_t n = 0;
+	int bits = 0, pad = 0, v;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			continue;
+		if (*s == '=') {
+			pad++;
+			continue;
+		}
+		v = dsig_x509_b64val((unsigned char)*s);
+		if (v < 0 || pad > 0)
+			return -1;
+		acc = (acc << 6) | (unsigned long)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= cap)
+				return -1;
+			out[n++] = (unsigned char)((acc >> bits) & 0xff);
+		}
+	}
+	if (pad > 2 || bits >= 6 || (acc & ((1UL << bits) - 1)) != 0)
+		return -1;
+	return (long)n;
+}
+
+static X509 *
+dsig_x509_decode(xmlNodePtr node, struct errs *e)
+{
+	xmlChar *text = xmlNodeGetContent(node);
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509 *x = NULL;
+	size_t len;
+	long n;
+
+	len = text ? strlen((const char *)text) : 0;
+	if (len == 0 || len > DSIG_X509_MAX_B64) {
+		dsig_check_err(e, "SIG_CERT_MISSING", node,
+		    "X509Certificate empty or too large");
+		goto cleanup;
+	}
+	der = malloc(len);
+	if (der == NULL)
+		goto cleanup;
+	n = dsig_x509_b64((const char *)text, der, len);
+	p = der;
+	if (n > 0)
+		x = d2i_X509(NULL, &p, n);
+	if (x != NULL && p != der + n) {
+		X509_free(x);
+		x = NULL;
+	}
+	if (x == NULL)
+		dsig_check_err(e, "SIG_CERT_MISSING", node,
+		    "X509Certificate is not a valid DER certificate");
+cleanup:
+	ERR_clear_error();
+	free(der);
+	xmlFree(text);
+	return x;
+}
+
+/* Adds x to certs unless the same certificate is there already. */
+static int
+dsig_x509_push(STACK_OF(X509) *certs, X509 *x)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_cmp(sk_X509_value(certs, i), x) == 0) {
+			X509_free(x);
+			return 0;
+		}
+	if (sk_X509_push(certs, x) <= 0) {
+		X509_free(x);
+		return -1;
+	}
+	return 0;
+}
+
+STACK_OF(X509) *
+dsig_x509_certs(xmlNodePtr key_info, struct errs *e)
+{
+	STACK_OF(X509) *certs;
+	xmlNodePtr d, c;
+	X509 *x;
+	int seen = 0;
+
+	certs = sk_X509_new_null();
+	if (certs == NULL) {
+		err_add(e, "SIG_CERT_MISSING", 0, "", "out of memory");
+		return NULL;
+	}
+	for (d = key_info ? key_info->children : NULL; d != NULL; d = d->next) {
+		if (d->type != XML_ELEMENT_NODE || d->ns == NULL ||
+		    !xmlStrEqual(d->ns->href, (const xmlChar *)DSIG_NS) ||
+		    !xmlStrEqual(d->name, (const xmlChar *)"X509Data"))
+			continue;
+		for (c = d->children; c != NULL; c = c->next) {
+			if (c->type != XML_ELEMENT_NODE || c->ns == NULL ||
+			    !xmlStrEqual(c->ns->href, (const xmlChar *)DSIG_NS) ||
+			    !xmlStrEqual(c->name,
+			    (const xmlChar *)"X509Certificate"))
+				continue;
+			if (++seen > DSIG_X509_MAX_CERTS) {
+				dsig_check_err(e, "SIG_STRUCTURE", d,
+				    "more than %d certificates",
+				    DSIG_X509_MAX_CERTS);
+				goto fail;
+			}
+			if ((x = dsig_x509_decode(c, e)) == NULL ||
+			    dsig_x509_push(certs, x) < 0)
+				goto fail;
+		}
+	}
+	if (sk_X509_num(certs) > 0)
+		return certs;
+	dsig_check_err(e, "SIG_CERT_MISSING", key_info,
+	    "no X509Data/X509Certificate in KeyInfo (KeyValue is not trusted)");
+fail:
+	sk_X509_pop_free(certs, X509_free);
+	return NULL;
+}
+
+X509 *
+dsig_x509_leaf(STACK_OF(X509) *certs, xmlNodePtr where, struct errs *e)
+{
+	X509 *leaf = NULL, *a;
+	int i, j, n = sk_X509_num(certs), issuer, found = 0;
+
+	for (i = 0; i < n; i++) {
+		a = sk_X509_value(certs, i);
+		issuer = 0;
+		for (j = 0; j < n && !issuer; j++)
+			issuer = j != i && X509_check_issued(a,
+			    sk_X509_value(certs, j)) == X509_V_OK;
+		if (!issuer) {
+			leaf = a;
+			found++;
+		}
+	}
+	if (found == 1)
+		return leaf;
+	dsig_check_err(e, "SIG_CERT_UNTRUSTED", where,
+	    "cannot tell the signer certificate among %d", n);
+	return NULL;
+}
+
+int
+dsig_x509_verify(X509_STORE *store, int crl, time_t at, X509 *leaf,
+    STACK_OF(X509) *certs, xmlNodePtr where, struct errs *e)
+{
+	X509_STORE_CTX *ctx;
+	X509_VERIFY_PARAM *param;
+	const char *code = "SIG_CERT_UNTRUSTED";
+	int rc = -1, err = X509_V_OK, depth = 0;
+
+	ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, store, leaf, certs) != 1) {
+		dsig_check_err(e, code, where, "cannot set up chain check");
+		goto cleanup;
+	}
+	param = X509_STORE_CTX_get0_param(ctx);
+	if (at != 0)
+		X509_VERIFY_PARAM_set_time(param, at);
+	if (crl)
+		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
+	if (X509_verify_cert(ctx) != 1) {
+		err = X509_STORE_CTX_get_error(ctx);
+		depth = X509_STORE_CTX_get_error_depth(ctx);
+		if (err == X509_V_ERR_CERT_HAS_EXPIRED ||
+		    err == X509_V_ERR_CERT_NOT_YET_VALID)
+			code = "SIG_CERT_EXPIRED";
+		else if (err == X509_V_ERR_CERT_REVOKED)
+			code = "SIG_CERT_REVOKED";
+		dsig_check_err(e, code, where, "signer certificate: %s "
+		    "(depth %d)", X509_verify_cert_error_string(err), depth);
+		goto cleanup;
+	}
+	if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) != 0 &&
+	    (X509_get_key_usage(leaf) &
+	    (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
+		dsig_check_err(e, code, where,
+		    "signer certificate key usage forbids signing");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}
+
+void
+dsig_x509_describe(X509 *cert, struct dsig_result *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	BIO *bio;
+	int n;
+
+	dsig_cert_party(cert, out->party, sizeof(out->party));
+	out->subject[0] = '\0';
+	bio = BIO_new(BIO_s_mem());
+	if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(cert),
+	    0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		n = BIO_read(bio, out->subject, (int)sizeof(out->subject) - 1);
+		out->subject[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(bio);
+	out->fingerprint[0] = '\0';
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
+		for (i = 0; i < mdlen; i++)
+			snprintf(out->fingerprint + 2 * i, 3, "%02x", md[i]);
+}
+
+static int
+dsig_x509_load_pem(X509_STORE *store, const char *file, int want_certs,
+    int *count, struct errs *e)
+{
+	STACK_OF(X509_INFO) *infos = NULL;
+	X509_INFO *xi;
+	BIO *bio;
+	int i, rc = -1;
+
+	*count = 0;
+	bio = BIO_new_file(file, "r");
+	if (bio == NULL) {
+		err_add(e, "DSIG_CONFIG", 0, "", "cannot open %s", file);
+		goto cleanup;
+	}
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	if (infos == NULL || sk_X509_INFO_num(infos) > DSIG_X509_MAX_PEM) {
+		err_add(e, "DSIG_CONFIG", 0, "", "%s: not a usable PEM file",
+		    file);
+		goto cleanup;
+	}
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (want_certs && xi->x509 != NULL) {
+			if (X509_STORE_add_cert(store, xi->x509) != 1)
+				goto bad;
+			(*count)++;
+		}
+		if (!want_certs && xi->crl != NULL) {
+			if (X509_STORE_add_crl(store, xi->crl) != 1)
+				goto bad;
+			(*count)++;
+		}
+	}
+	if (*count == 0) {
+		err_add(e, "DSIG_CONFIG", 0, "", "%s: no %s found", file,
+		    want_certs ? "certificate" : "CRL");
+		goto cleanup;
+	}
+	rc = 0;
+	goto cleanup;
+bad:
+	err_add(e, "DSIG_CONFIG", 0, "", "%s: cannot add object %d", file, i);
+cleanup:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}
+
+X509_STORE *
+dsig_x509_store_load(const char *ca_file, const char *crl_file, int *has_crl,
+    struct errs *e)
+{
+	X509_STORE *store;
+	int n;
+
+	*has_crl = 0;
+	if (ca_file == NULL) {
+		err_add(e, "DSIG_CONFIG", 0, "", "no CA file");
+		return NULL;
+	}
+	store = X509_STORE_new();
+	if (store == NULL) {
+		err_add(e, "DSIG_CONFIG", 0, "", "out of memory");
+		return NULL;
+	}
+	if (dsig_x509_load_pem(store, ca_file, 1, &n, e) < 0)
+		goto fail;
+	if (crl_file != NULL) {
+		if (dsig_x509_load_pem(store, crl_file, 0, &n, e) < 0)
+			goto fail;
+		*has_crl = 1;
+	}
+	return store;
+fail:
+	X509_STORE_free(store);
+	return NULL;
+}

@@ -1,0 +1,38 @@
+/* dsig_x509: the signer certificate half of the strict profile.  The
+ * certificates come only from KeyInfo/X509Data/X509Certificate (never from
+ * KeyValue); the leaf must chain to the configured CAs, be valid at the
+ * verification time and not be revoked.  Internal to the dsig module. */
+#ifndef DECLARED_DSIG_X509_H
+#define DECLARED_DSIG_X509_H
+
+#include <time.h>
+#include <libxml/tree.h>
+#include <openssl/x509.h>
+
+#include "dsig.h"
+#include "err.h"
+
+/* Trust anchors and intermediates from ca_file, CRLs from crl_file (NULL
+ * for none; *has_crl tells whether any was loaded).  NULL with DSIG_CONFIG
+ * on error. */
+X509_STORE *dsig_x509_store_load(const char *ca_file, const char *crl_file,
+    int *has_crl, struct errs *e);
+
+/* Decodes every X509Data/X509Certificate of key_info (NULL ok).  Returns a
+ * new stack (at least one cert), or NULL with SIG_CERT_MISSING. */
+STACK_OF(X509) *dsig_x509_certs(xmlNodePtr key_info, struct errs *e);
+
+/* The signer: the one cert of certs that issued none of the others.
+ * Borrowed pointer, or NULL with SIG_CERT_UNTRUSTED when ambiguous. */
+X509 *dsig_x509_leaf(STACK_OF(X509) *certs, xmlNodePtr where, struct errs *e);
+
+/* Chain of leaf to store, with the other certs as untrusted intermediates,
+ * at time at (0 = now), CRL-checked when crl.  0, or -1 with
+ * SIG_CERT_EXPIRED, SIG_CERT_REVOKED or SIG_CERT_UNTRUSTED. */
+int dsig_x509_verify(X509_STORE *store, int crl, time_t at, X509 *leaf,
+    STACK_OF(X509) *certs, xmlNodePtr where, struct errs *e);
+
+/* Fills party, subject and fingerprint of out from cert. */
+void dsig_x509_describe(X509 *cert, struct dsig_result *out);
+
+#endif
