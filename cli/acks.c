@@ -98,7 +98,7 @@ acks_cursor_write(struct acks *a, long long seq)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%lld\n", seq);
 
-	if (cli_write_atomic(a->cursor_path, buf, (size_t)n, 0644) < 0)
+	if (cli_write_atomic(a->cursor_path, buf, (size_t)n, 0644, 1) < 0)
 		return -1;
 	a->cursor = seq;
 	return 0;
@@ -143,12 +143,12 @@ acks_one(struct acks *a, json_t *ack)
 	    a->c->verbose, verdict, sizeof(verdict)) < 0) {
 		/* kept aside for inspection; the cursor stays before it */
 		snprintf(path, sizeof(path), "%s/ack-%lld.xml.rejected", a->outdir, seq);
-		cli_write_atomic(path, xml, xlen, 0644);
+		cli_write_atomic(path, xml, xlen, 0644, 1);
 		printf("%s seq=%lld id=%s kind=%s %s\n", path, seq,
 		    acks_str(ack, "declaration_id"), acks_str(ack, "kind"), verdict);
 		goto out;
 	}
-	if (cli_write_atomic(path, xml, xlen, 0644) < 0 ||
+	if (cli_write_atomic(path, xml, xlen, 0644, 1) < 0 ||
 	    acks_cursor_write(a, seq) < 0)
 		goto out;
 	printf("%s seq=%lld id=%s kind=%s%s%s\n", path, seq,

@@ -20,7 +20,7 @@ cert_ssl_error(const char *what)
 	unsigned long ec;
 	char buf[256];
 
-	fprintf(stderr, "declctl: %s failed", what);
+	fprintf(stderr, "declctl: %s", what);
 	while ((ec = ERR_get_error()) != 0) {
 		ERR_error_string_n(ec, buf, sizeof(buf));
 		fprintf(stderr, ": %s", buf);
@@ -41,7 +41,7 @@ cert_keygen(int rsa_bits)
 	} else
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)rsa_bits);
 	if (k == NULL)
-		cert_ssl_error("key generation");
+		cert_ssl_error("key generation failed");
 	return k;
 }
 
@@ -160,7 +160,7 @@ cert_make(const struct cert_spec *s, EVP_PKEY *key, X509 *issuer,
 out:
 	X509_NAME_free(name);
 	if (!ok) {
-		cert_ssl_error("certificate building");
+		cert_ssl_error("certificate building failed");
 		X509_free(x);
 		x = NULL;
 	}
@@ -254,15 +254,15 @@ cert_write_pair(const char *dir, const char *name, X509 *x, EVP_PKEY *k)
 	int rc = -1;
 
 	if (cert_pem(x, NULL, &pem, &plen) < 0 || cert_key_pem(k, &kpem, &klen) < 0) {
-		cert_ssl_error("PEM encoding");
+		cert_ssl_error("PEM encoding failed");
 		goto out;
 	}
 	/* the key first: a certificate never exists without its key */
 	if (cert_path(p, sizeof(p), dir, name, ".key") < 0 ||
-	    cli_write_atomic(p, kpem, klen, 0600) < 0)
+	    cli_write_atomic(p, kpem, klen, 0600, 1) < 0)
 		goto out;
 	if (cert_path(p, sizeof(p), dir, name, ".pem") < 0 ||
-	    cli_write_atomic(p, pem, plen, 0644) < 0)
+	    cli_write_atomic(p, pem, plen, 0644, 1) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -283,8 +283,10 @@ cert_load(const char *path)
 		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (x == NULL) {
-		fprintf(stderr, "declctl: %s: ", path);
-		cert_ssl_error("reading a PEM certificate");
+		char what[4200];
+
+		snprintf(what, sizeof(what), "%s: no PEM certificate", path);
+		cert_ssl_error(what);
 	}
 	return x;
 }
@@ -304,8 +306,10 @@ cert_load_pair(const char *dir, const char *name, X509 **x, EVP_PKEY **k)
 		goto fail;
 	b = BIO_new_file(p, "r");
 	if (b == NULL || (*k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL) {
-		fprintf(stderr, "declctl: %s: ", p);
-		cert_ssl_error("reading a PEM private key");
+		char what[4200];
+
+		snprintf(what, sizeof(what), "%s: no PEM private key", p);
+		cert_ssl_error(what);
 		goto fail;
 	}
 	if (X509_check_private_key(*x, *k) != 1) {

@@ -269,19 +269,16 @@ cli_read_file(const char *path, char **buf, size_t *len)
 		return -1;
 	}
 	for (;;) {
-		if (cap - n < 65536) {
-			size_t ncap = cap ? cap * 2 : 65536 * 2;
+		if (n + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
 			char *nb;
 
-			if (ncap > CLI_MAX_FILE + 1)
-				ncap = CLI_MAX_FILE + 1;
-			if (ncap <= n + 1) {
-				fprintf(stderr, "declctl: %s: larger than %u bytes\n",
-				    path, CLI_MAX_FILE);
-				goto out;
-			}
-			nb = realloc(b, ncap);
-			if (nb == NULL) {
+			/* room for one byte past the cap, to see that it is passed */
+			if (ncap > CLI_MAX_FILE + 2)
+				ncap = CLI_MAX_FILE + 2;
+			if (ncap <= cap)
+				goto toobig;
+			if ((nb = realloc(b, ncap)) == NULL) {
 				fprintf(stderr, "declctl: %s: out of memory\n", path);
 				goto out;
 			}
@@ -290,6 +287,8 @@ cli_read_file(const char *path, char **buf, size_t *len)
 		}
 		r = fread(b + n, 1, cap - n - 1, f);
 		n += r;
+		if (n > CLI_MAX_FILE)
+			goto toobig;
 		if (r == 0)
 			break;
 	}
@@ -302,6 +301,9 @@ cli_read_file(const char *path, char **buf, size_t *len)
 	*len = n;
 	b = NULL;
 	rc = 0;
+	goto out;
+toobig:
+	fprintf(stderr, "declctl: %s: larger than %u bytes\n", path, CLI_MAX_FILE);
 out:
 	free(b);
 	if (f != stdin)
@@ -309,8 +311,30 @@ out:
 	return rc;
 }
 
+/* fsync of the directory holding path (makes a rename durable). */
+static int
+cli_sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 int
-cli_write_atomic(const char *path, const void *buf, size_t len, int mode)
+cli_write_atomic(const char *path, const void *buf, size_t len, int mode,
+    int durable)
 {
 	char tmp[PATH_MAX];
 	const char *p = buf;
@@ -337,7 +361,7 @@ cli_write_atomic(const char *path, const void *buf, size_t len, int mode)
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -346,8 +370,12 @@ cli_write_atomic(const char *path, const void *buf, size_t len, int mode)
 	fd = -1;
 	if (rename(tmp, path) < 0)
 		goto fail;
-	rc = 0;
-	return rc;
+	if (durable && cli_sync_dir(path) < 0) {
+		fprintf(stderr, "declctl: %s: directory fsync: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 fail:
 	fprintf(stderr, "declctl: %s: %s\n", path, strerror(errno));
 	if (fd >= 0)

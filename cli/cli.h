@@ -83,10 +83,13 @@ int cli_dsig_init(struct cli *c);
  * malloc'd NUL-terminated buffer.  Prints the problem and returns -1. */
 int cli_read_file(const char *path, char **buf, size_t *len);
 
-/* Writes buf to path through a temporary file in the same directory,
- * fsync and rename: readers see the old file or the new one.  mode is
- * applied to the new file.  Prints the problem and returns -1. */
-int cli_write_atomic(const char *path, const void *buf, size_t len, int mode);
+/* Writes buf to path through a temporary file in the same directory and
+ * a rename: readers see the old file or the new one.  mode is applied to
+ * the new file.  durable: fsync the file before the rename and the
+ * directory after it, so that the new file survives a crash.  Prints the
+ * problem and returns -1. */
+int cli_write_atomic(const char *path, const void *buf, size_t len, int mode,
+    int durable);
 
 /* Parses XML from memory without network access, entity substitution or
  * DTD loading; a document with a DOCTYPE is refused.  NULL + message. */

@@ -110,7 +110,7 @@ crl_write_list(const char *path, const struct crl_list *l)
 	p += sprintf(p, "# revoked serials: HEXSERIAL UNIXTIME\n");
 	for (i = 0; i < l->n; i++)
 		p += sprintf(p, "%s %lld\n", l->v[i].serial, l->v[i].when);
-	rc = cli_write_atomic(path, buf, (size_t)(p - buf), 0644);
+	rc = cli_write_atomic(path, buf, (size_t)(p - buf), 0644, 1);
 	free(buf);
 	return rc;
 }
@@ -208,7 +208,7 @@ crl_generate(const char *dir, const char *name, X509 *ca, EVP_PKEY *key,
 	if (X509_CRL_sign(crl, key, EVP_sha256()) <= 0)
 		goto out;
 	if (cert_pem(NULL, crl, &pem, &len) < 0 ||
-	    cli_write_atomic(path, pem, len, 0644) < 0)
+	    cli_write_atomic(path, pem, len, 0644, 1) < 0)
 		goto out;
 	printf("%s: %zu revoked\n", path, l->n);
 	rc = 0;
@@ -228,7 +228,7 @@ out:
 	return rc;
 }
 
-/* Parses "DIR --ca NAME [--cert FILE]". */
+/* Parses "DIR --ca NAME [--cert FILE]"; 1 after --help. */
 static int
 crl_args(int argc, char **argv, int want_cert, const char **dir,
     const char **ca, const char **cert)
@@ -248,6 +248,7 @@ crl_args(int argc, char **argv, int want_cert, const char **dir,
 		switch (ch) {
 		case O_CA: *ca = optarg; break;
 		case O_CERT: *cert = optarg; break;
+		case 'h': crl_usage(); return 1;
 		default: crl_usage(); return -1;
 		}
 	}
@@ -271,8 +272,9 @@ crl_run(int argc, char **argv, int revoke)
 	size_t i;
 	int rc = CLI_EXIT_FAIL, seen = 0;
 
-	if (crl_args(argc, argv, revoke, &dir, &ca, &certf) < 0)
-		return CLI_EXIT_USAGE;
+	if ((rc = crl_args(argc, argv, revoke, &dir, &ca, &certf)) != 0)
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	rc = CLI_EXIT_FAIL;
 	if (cert_load_pair(dir, ca, &cax, &cak) < 0 ||
 	    cert_path(path, sizeof(path), dir, ca, ".revoked") < 0 ||
 	    crl_read(path, &l) < 0)

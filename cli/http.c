@@ -210,8 +210,10 @@ http_request(struct http *h, const char *method, const char *path,
 		else if (cc == CURLE_ABORTED_BY_CALLBACK)
 			snprintf(h->msg, sizeof(h->msg), "interrupted");
 		else
-			snprintf(h->msg, sizeof(h->msg), "%s",
-			    h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+			snprintf(h->msg, sizeof(h->msg), "%s%s",
+			    h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc),
+			    h->cli->cert == NULL && strncmp(url, "https:", 6) == 0 ?
+			    " (no client certificate given: --cert and --key)" : "");
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);

@@ -112,6 +112,7 @@ pki_init(int argc, char **argv)
 		case O_PARTY: party = optarg; break;
 		case O_OFFICER: officer = optarg; break;
 		case O_FORCE: force = 1; break;
+		case 'h': pki_usage(); return CLI_EXIT_OK;
 		default: pki_usage(); return CLI_EXIT_USAGE;
 		}
 	}
@@ -159,7 +160,7 @@ pki_init(int argc, char **argv)
 	for (i = 0; i < 2; i++)
 		if (cert_path(p, sizeof(p), dir, pki_confs[i][0], "") < 0 ||
 		    cli_write_atomic(p, pki_confs[i][1], strlen(pki_confs[i][1]),
-		    0644) < 0)
+		    0644, 1) < 0)
 			goto out;
 	printf("%s: demo PKI written (enterprise %s, officer %s)\n", dir, party,
 	    officer);
@@ -243,6 +244,7 @@ pki_issue(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			kind_set = 1;
 			break;
+		case 'h': pki_usage(); return CLI_EXIT_OK;
 		default: pki_usage(); return CLI_EXIT_USAGE;
 		}
 	}
@@ -290,6 +292,8 @@ done:
 int
 pki_cmd(struct cli *c, int argc, char **argv)
 {
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		c->help = 1;
 	if (argc < 2 || c->help) {
 		pki_usage();
 		return c->help ? CLI_EXIT_OK : CLI_EXIT_USAGE;

@@ -124,7 +124,7 @@ sign_cmd(struct cli *c, int argc, char **argv)
 	    sign_buffer(s, in, len, argv[optind], &out, &olen) < 0)
 		goto done;
 	if (outf != NULL && strcmp(outf, "-") != 0) {
-		if (cli_write_atomic(outf, out, olen, 0644) < 0)
+		if (cli_write_atomic(outf, out, olen, 0644, 1) < 0)
 			goto done;
 	} else if (fwrite(out, 1, olen, stdout) != olen || fflush(stdout) != 0) {
 		fprintf(stderr, "declctl: write error on stdout\n");

@@ -222,7 +222,7 @@ submit_one(struct http *h, const struct dsig_signer *s,
 	rc = 0;
 	if (o->outdir != NULL && r.len > 0) {
 		if (submit_receipt_path(o->outdir, file, path, sizeof(path)) < 0 ||
-		    cli_write_atomic(path, r.body, r.len, 0644) < 0)
+		    cli_write_atomic(path, r.body, r.len, 0644, 0) < 0)
 			rc = -1;
 	}
 	goto print;

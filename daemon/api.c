@@ -219,7 +219,7 @@ void
 api_stored(struct job *j, void *arg)
 {
 	struct daemon *d = arg;
-	char msg[256];
+	char msg[512];
 
 	switch (j->outcome) {
 	case DBO_NEW:
@@ -245,6 +245,13 @@ api_stored(struct job *j, void *arg)
 		    j->party, j->decl.declarant);
 		j->mrn[0] = '\0';
 		api_respond_later(d, j, 403, "PARTY_NOT_AUTHORISED", msg);
+		break;
+	case DBO_FORBIDDEN_SIGNER:
+		snprintf(msg, sizeof(msg), "the signer %s is neither the submitter "
+		    "%s nor authorised to declare for %s", j->signer, j->party,
+		    j->decl.declarant);
+		j->mrn[0] = '\0';
+		api_respond_later(d, j, 403, "SIG_PARTY", msg);
 		break;
 	default:
 		d->m.decl_failed++;

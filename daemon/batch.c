@@ -9,12 +9,12 @@
 #include "db.h"
 #include "log.h"
 
-#define STORE_NPARAMS 19
+#define STORE_NPARAMS 25
 
 const struct db_prepare batch_prepare[] = {
 	{ "store", "SELECT outcome, declaration_id, ack_seq, receipt FROM "
 	    "declared_store($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-	    "$16,$17,$18,$19)" },
+	    "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)" },
 	{ "idblock", "SELECT nextval('decl_block_seq')" },
 };
 const size_t batch_nprepare = sizeof(batch_prepare) / sizeof(batch_prepare[0]);
@@ -133,21 +133,29 @@ batch_send(PGconn *c, void *arg)
 		v[7] = d->type[0] ? d->type : NULL;
 		v[8] = j->mrn[0] ? j->mrn : NULL;
 		v[9] = j->state;
-		v[10] = NULL; /* lane: risk rules */
-		v[11] = items;
-		v[12] = hs;
-		v[13] = d->invoice_amount[0] ? d->invoice_amount : NULL;
-		v[14] = d->invoice_currency[0] ? d->invoice_currency : NULL;
-		v[15] = (const char *)dig;
-		len[15] = 32;
-		fmt[15] = 1;
-		v[16] = j->body;
-		len[16] = (int)j->len;
+		v[10] = j->lane[0] ? j->lane : NULL;
+		v[11] = j->lane_reason[0] ? j->lane_reason : NULL;
+		v[12] = items;
+		v[13] = hs;
+		v[14] = d->invoice_amount[0] ? d->invoice_amount : NULL;
+		v[15] = d->invoice_currency[0] ? d->invoice_currency : NULL;
+		v[16] = (const char *)dig;
+		len[16] = 32;
 		fmt[16] = 1;
-		v[17] = "01";
-		v[18] = j->resp;
-		len[18] = (int)j->resp_len;
-		fmt[18] = 1;
+		v[17] = j->body;
+		len[17] = (int)j->len;
+		fmt[17] = 1;
+		v[18] = j->errors_json;
+		v[19] = j->ack_kind;
+		v[20] = j->resp;
+		len[20] = (int)j->resp_len;
+		fmt[20] = 1;
+		v[21] = j->state2[0] ? j->state2 : NULL;
+		v[22] = j->state2[0] ? j->reason2 : NULL;
+		v[23] = j->state2[0] ? j->ack2_kind : NULL;
+		v[24] = j->state2[0] ? j->resp2 : NULL;
+		len[24] = (int)j->resp2_len;
+		fmt[24] = 1;
 		if (!PQsendQueryPrepared(c, "store", STORE_NPARAMS, v, len, fmt, 1))
 			return -1;
 	}
@@ -210,8 +218,10 @@ batch_result(PGresult *r, void *arg)
 		}
 	} else if (strcmp(o, "conflict") == 0) {
 		j->outcome = DBO_CONFLICT;
-	} else if (strcmp(o, "forbidden") == 0) {
+	} else if (strcmp(o, "forbidden_submitter") == 0) {
 		j->outcome = DBO_FORBIDDEN;
+	} else if (strcmp(o, "forbidden_signer") == 0) {
+		j->outcome = DBO_FORBIDDEN_SIGNER;
 	} else {
 		return -1;
 	}

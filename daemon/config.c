@@ -24,11 +24,6 @@
 
 #include "ini.h"
 
-/* Requested for config.h: checks that a reloaded config changes no key
- * whose row is not reloadable; CONFIG_RELOAD error per changed key. */
-int config_check_reload(const struct config *old, const struct config *nw,
-    struct errs *e);
-
 enum cfg_type {
 	CT_STRING,   /* any text */
 	CT_INT,      /* decimal integer in [min, max] -> int */
@@ -105,6 +100,15 @@ static const struct cfg_row cfg_rows[] = {
 	{ "database", "sql_dir", CT_DIR, OFF(sql_dir), 0, 0, "/usr/share/declared/sql",
 	    CF_RELOAD },
 	{ "customs", "country", CT_COUNTRY, OFF(country), 0, 0, "XX", CF_RELOAD },
+	{ "customs", "data_dir", CT_DIR, OFF(data_dir), 0, 0,
+	    "/usr/share/declared/data", CF_RELOAD },
+	{ "customs", "risk_rules", CT_FILE, OFF(risk_rules), 0, 0, "",
+	    CF_EMPTY_OK | CF_RELOAD },
+	{ "customs", "auto_release", CT_BOOL, OFF(auto_release), 0, 0, "yes", CF_RELOAD },
+	{ "customs", "value_tolerance", CT_STRING, OFF(value_tolerance), 0, 0, "0.01",
+	    CF_RELOAD },
+	{ "customs", "future_skew", CT_INT, OFF(future_skew_s), 0, 86400, "300",
+	    CF_RELOAD },
 };
 
 #define CFG_NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))
@@ -486,6 +490,7 @@ cfg_profile(struct cfg_ctx *x, const char *section, int line, size_t *idx)
 	c->profiles[i].root_name = "";
 	c->profiles[i].schema = "";
 	c->profiles[i].signature_required = 1;
+	c->profiles[i].apply_rules = 1;
 	x->prof[i].first_line = line;
 	*idx = i;
 	return &c->profiles[i];
@@ -550,12 +555,14 @@ cfg_profile_entry(struct cfg_ctx *x, const struct ini_entry *en,
 			p->schema = s;
 		}
 	} else if (strcmp(k, "signature_in_schema") == 0 ||
-	    strcmp(k, "allow_rsa_sha1") == 0) {
+	    strcmp(k, "allow_rsa_sha1") == 0 || strcmp(k, "rules") == 0) {
 		if ((b = cfg_parse_bool(v)) < 0)
 			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
 			    "%s = \"%s\": expected yes or no", ptr, v);
 		else if (k[0] == 's')
 			p->signature_in_schema = b;
+		else if (k[0] == 'r')
+			p->apply_rules = b;
 		else
 			p->allow_rsa_sha1 = b;
 	} else if (strcmp(k, "signature") == 0) {

@@ -41,6 +41,11 @@ struct config {
 	char *sql_dir;                /* migrations, default /usr/share/declared/sql */
 	/* [customs] */
 	char *country;                /* MRN country code, default "XX" */
+	char *data_dir;               /* code lists, default /usr/share/declared/data */
+	char *risk_rules;             /* lane rules file, "" = all green */
+	int auto_release;             /* release green-lane declarations at once */
+	char *value_tolerance;        /* |sum(items) - invoice| allowed, "0.01" */
+	int future_skew_s;            /* IssueDateTime may be this far ahead */
 	/* [profile.NAME] */
 	struct profile_def profiles[CONFIG_MAX_PROFILES];
 	size_t n_profiles;
@@ -53,5 +58,8 @@ struct config {
  * pointer = "section.key"). */
 struct config *config_load(const char *path, struct errs *e);
 void config_free(struct config *c); /* NULL ok */
+/* -1 with a CONFIG_RELOAD error per changed key that needs a restart. */
+int config_check_reload(const struct config *old, const struct config *nw,
+    struct errs *e);
 
 #endif

@@ -22,6 +22,8 @@ job_free(struct job *j)
 		return;
 	free(j->body);
 	free(j->resp);
+	free(j->resp2);
+	free(j->errors_json);
 	free(j->receipt);
 	err_clear(&j->errs);
 	decl_clear(&j->decl);

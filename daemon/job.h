@@ -21,7 +21,8 @@ enum job_kind {
 
 enum role { ROLE_NONE, ROLE_ENTERPRISE, ROLE_OFFICER };
 
-enum db_outcome { DBO_NONE, DBO_NEW, DBO_DUPLICATE, DBO_CONFLICT, DBO_FORBIDDEN, DBO_FAILED };
+enum db_outcome { DBO_NONE, DBO_NEW, DBO_DUPLICATE, DBO_CONFLICT, DBO_FORBIDDEN,
+	DBO_FORBIDDEN_SIGNER, DBO_FAILED };
 
 struct job {
 	enum job_kind kind;
@@ -42,14 +43,23 @@ struct job {
 	char digest[65];
 	char mrn[24];
 	char state[24];
+	char lane[8];                  /* green|yellow|red, "" if not accepted */
+	char lane_reason[96];
 	char signer[128];
+	char *errors_json;             /* rule failures as a JSON array, owned */
+	char state2[24];               /* second transition (automatic release) */
+	char reason2[96];
+	const char *ack2_kind;
+	char *resp2;                   /* its signed acknowledgement, owned */
+	size_t resp2_len;
+	const char *ack_kind;          /* FunctionCode of resp */
 	char *resp;                    /* Response XML (signed), owned */
 	size_t resp_len;
 
 	/* JOB_RESPONSE input */
 	int want_status;
 	char want_code[40];
-	char want_msg[256];
+	char want_msg[512];
 
 	/* batcher results */
 	enum db_outcome outcome;

@@ -2,22 +2,68 @@
  * verify the signature, validate, extract, and build the signed receipt. */
 #include "work.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <libxml/tree.h>
 
+#include <math.h>
+#include <jansson.h>
+
 #include "ack.h"
 #include "config.h"
 #include "dsig.h"
+#include "lifecycle.h"
 #include "mrn.h"
 #include "profile.h"
+#include "risk.h"
+#include "rules.h"
+
+/* A readable location from a profile XPath: prefixes and predicates
+ * dropped, "/d:Declaration/d:InvoiceAmount/@currencyID" ->
+ * "/Declaration/InvoiceAmount/@currencyID". */
+static char *
+work_pointer(const char *xpath)
+{
+	size_t n = strlen(xpath), i, o = 0, start = 0;
+	int depth = 0;
+	char *out = malloc(n + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		char c = xpath[i];
+
+		if (c == '[') {
+			depth++;
+			continue;
+		}
+		if (c == ']') {
+			depth--;
+			continue;
+		}
+		if (depth > 0)
+			continue;
+		if (c == ':' && xpath[i + 1] != ':') {
+			o = start; /* drop the prefix just copied */
+			continue;
+		}
+		out[o++] = c;
+		if (c == '/' || c == '@')
+			start = o;
+	}
+	out[o] = '\0';
+	return out;
+}
 
 struct work_env *
 work_env_new(const struct config *cfg, struct errs *e)
 {
 	struct work_env *env;
+	struct rules_opts ro;
+	char cl[4096], cu[4096], *end;
 	size_t i;
 
 	if ((env = calloc(1, sizeof(*env))) == NULL) {
@@ -37,6 +83,32 @@ work_env_new(const struct config *cfg, struct errs *e)
 		goto fail;
 	if ((env->signer = dsig_signer_new(cfg->sign_key, cfg->sign_cert, e)) == NULL)
 		goto fail;
+	snprintf(cl, sizeof(cl), "%s/countries.txt", cfg->data_dir);
+	snprintf(cu, sizeof(cu), "%s/currencies.txt", cfg->data_dir);
+	ro.countries = cl;
+	ro.currencies = cu;
+	ro.value_tolerance = strtod(cfg->value_tolerance, &end);
+	ro.future_skew_s = cfg->future_skew_s;
+	if (*end != '\0' || !isfinite(ro.value_tolerance) || ro.value_tolerance < 0) {
+		err_add(e, "CONFIG_VALUE", 0, "customs.value_tolerance",
+		    "value_tolerance must be a decimal >= 0");
+		goto fail;
+	}
+	if ((env->rules = rules_new(&ro, e)) == NULL ||
+	    (env->risk = risk_new(cfg->risk_rules, e)) == NULL)
+		goto fail;
+	env->auto_release = cfg->auto_release;
+	for (i = 0; i < cfg->n_profiles; i++) {
+		struct work_prof *wp = &env->prof[env->n_prof++];
+		int f;
+
+		wp->name = cfg->profiles[i].name;
+		wp->apply_rules = cfg->profiles[i].apply_rules;
+		for (f = 0; f < PF_COUNT; f++)
+			if (cfg->profiles[i].xpath[f] != NULL &&
+			    (wp->ptr[f] = work_pointer(cfg->profiles[i].xpath[f])) == NULL)
+				goto fail;
+	}
 	return env;
 fail:
 	work_env_free(env);
@@ -46,17 +118,26 @@ fail:
 void
 work_env_free(struct work_env *env)
 {
+	size_t i;
+	int f;
+
 	if (env == NULL)
 		return;
+	for (i = 0; i < env->n_prof; i++)
+		for (f = 0; f < PF_COUNT; f++)
+			free(env->prof[i].ptr[f]);
+	rules_free(env->rules);
+	risk_free(env->risk);
 	profile_set_free(env->profiles);
 	dsig_trust_free(env->trust);
 	dsig_signer_free(env->signer);
 	free(env);
 }
 
-/* Builds, signs and serializes a Response into j->resp. */
+/* Builds, signs and serializes a Response into *out. */
 static int
-work_respond(const struct work_env *env, struct job *j, const struct ack_info *ai)
+work_sign(const struct work_env *env, const struct ack_info *ai, char **out,
+    size_t *len)
 {
 	xmlDocPtr doc;
 	struct errs se;
@@ -67,15 +148,50 @@ work_respond(const struct work_env *env, struct job *j, const struct ack_info *a
 		goto done;
 	if (dsig_sign(env->signer, doc, &se) != 0)
 		goto done;
-	free(j->resp);
-	j->resp = NULL;
-	if (ack_serialize(doc, &j->resp, &j->resp_len) != 0)
+	free(*out);
+	*out = NULL;
+	if (ack_serialize(doc, out, len) != 0)
 		goto done;
 	rc = 0;
 done:
 	xmlFreeDoc(doc);
 	err_clear(&se);
 	return rc;
+}
+
+static int
+work_respond(const struct work_env *env, struct job *j, const struct ack_info *ai)
+{
+	return work_sign(env, ai, &j->resp, &j->resp_len);
+}
+
+static const struct work_prof *
+work_prof_of(const struct work_env *env, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < env->n_prof; i++)
+		if (strcmp(env->prof[i].name, name) == 0)
+			return &env->prof[i];
+	return NULL;
+}
+
+/* The rule failures as a JSON array for the declarations.errors column. */
+static char *
+work_errors_json(const struct errs *e)
+{
+	json_t *a = json_array();
+	char *s;
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < e->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
+		    e->v[i].code, "message", e->v[i].msg, "pointer", e->v[i].pointer));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
 }
 
 /* Which HTTP status a failed signature check gets. */
@@ -111,6 +227,8 @@ work_intake(const struct work_env *env, struct job *j)
 	struct ack_info ai = { 0 };
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, n;
+	const struct work_prof *wp;
+	enum lane lane;
 	char idtxt[24];
 	int has_sig = 0;
 	struct tm tm;
@@ -149,23 +267,58 @@ work_intake(const struct work_env *env, struct job *j)
 		goto done;
 	}
 	now = time(NULL);
+	snprintf(idtxt, sizeof(idtxt), "%lld", (long long)j->id);
+	wp = work_prof_of(env, j->profile);
+	if (wp != NULL && wp->apply_rules &&
+	    rules_check(env->rules, &j->decl, (const char *const *)wp->ptr, now,
+	    &j->errs) > 0) {
+		/* a rejected declaration is stored, with its errors */
+		snprintf(j->state, sizeof(j->state), "%s",
+		    lifecycle_state_name(LC_REJECTED));
+		j->errors_json = work_errors_json(&j->errs);
+		ai.function_code = j->ack_kind = lifecycle_ack_code(LC_REJECTED, LC_REJECT);
+		ai.lrn = j->decl.lrn;
+		ai.declaration_id = idtxt;
+		ai.status = j->state;
+		ai.digest_hex = j->digest;
+		ai.errors = &j->errs;
+		j->status = work_respond(env, j, &ai) == 0 && j->errors_json ? 0 : 500;
+		goto done;
+	}
 	gmtime_r(&now, &tm);
 	if (mrn_make(tm.tm_year % 100, env->country, j->id, j->mrn) != 0) {
 		err_add(&j->errs, "INTERNAL", 0, "", "cannot make an MRN");
 		j->status = 500;
 		goto done;
 	}
-	snprintf(j->state, sizeof(j->state), "accepted");
-	snprintf(idtxt, sizeof(idtxt), "%lld", (long long)j->id);
-	ai.function_code = ACK_ACCEPTED;
+	lane = risk_assess(env->risk, &j->decl, arc4random() / 4294967296.0,
+	    j->lane_reason, sizeof(j->lane_reason));
+	snprintf(j->lane, sizeof(j->lane), "%s", risk_lane_name(lane));
+	snprintf(j->state, sizeof(j->state), "%s", lifecycle_state_name(LC_ACCEPTED));
+	ai.function_code = j->ack_kind = lifecycle_ack_code(LC_ACCEPTED, LC_ACCEPT);
 	ai.lrn = j->decl.lrn;
 	ai.declaration_id = idtxt;
 	ai.mrn = j->mrn;
 	ai.status = j->state;
+	ai.lane = j->lane;
 	ai.digest_hex = j->digest;
 	if (work_respond(env, j, &ai) != 0) {
 		j->status = 500;
 		goto done;
+	}
+	if (lane == LANE_GREEN && env->auto_release &&
+	    lifecycle_next(LC_ACCEPTED, LC_RELEASE) == LC_RELEASED) {
+		snprintf(j->state2, sizeof(j->state2), "%s",
+		    lifecycle_state_name(LC_RELEASED));
+		snprintf(j->reason2, sizeof(j->reason2), "green lane: automatic release");
+		j->ack2_kind = lifecycle_ack_code(LC_RELEASED, LC_RELEASE);
+		ai.function_code = j->ack2_kind;
+		ai.status = j->state2;
+		ai.reason = j->reason2;
+		if (work_sign(env, &ai, &j->resp2, &j->resp2_len) != 0) {
+			j->status = 500;
+			goto done;
+		}
 	}
 	j->status = 0; /* to be stored */
 done:

@@ -3,7 +3,9 @@
 #ifndef DECLARED_WORK_H
 #define DECLARED_WORK_H
 
+#include "config.h"
 #include "job.h"
+#include "profile.h"
 #include "xmlp.h"
 
 struct profile_set;
@@ -11,12 +13,27 @@ struct dsig_trust;
 struct dsig_signer;
 struct config;
 
+struct rules;
+struct risk;
+
+/* Per profile: whether rules apply, and readable field locations. */
+struct work_prof {
+	const char *name;
+	int apply_rules;
+	char *ptr[PF_COUNT];
+};
+
 struct work_env {
 	struct profile_set *profiles;
 	struct dsig_trust *trust;
 	struct dsig_signer *signer;
+	struct rules *rules;
+	struct risk *risk;
 	struct xmlp_limits limits;
 	char country[3];               /* MRN country */
+	int auto_release;
+	struct work_prof prof[CONFIG_MAX_PROFILES];
+	size_t n_prof;
 };
 
 /* Builds the env from a loaded config; NULL with errors on failure. */

@@ -26,6 +26,7 @@
 struct dsig_trust {
 	X509_STORE *store;
 	int has_crl;
+	struct dsig_x509_cache *certs; /* decoded signer certificates */
 };
 
 struct dsig_signer {
@@ -84,8 +85,10 @@ dsig_trust_new(const char *ca_file, const char *crl_file, struct errs *e)
 		return NULL;
 	}
 	t->store = dsig_x509_store_load(ca_file, crl_file, &t->has_crl, e);
-	if (t->store == NULL) {
-		free(t);
+	if (t->store == NULL || (t->certs = dsig_x509_cache_new()) == NULL) {
+		if (t->store != NULL)
+			err_add(e, "DSIG_CONFIG", 0, "", "out of memory");
+		dsig_trust_free(t);
 		return NULL;
 	}
 	return t;
@@ -97,6 +100,7 @@ dsig_trust_free(struct dsig_trust *t)
 	if (t == NULL)
 		return;
 	X509_STORE_free(t->store);
+	dsig_x509_cache_free(t->certs);
 	free(t);
 }
 
@@ -198,8 +202,7 @@ dsig_verify(const struct dsig_trust *t, const struct dsig_policy *pol,
 	}
 	if (dsig_check_doc(doc, legacy, &ci, e) < 0)
 		goto cleanup;
-	if ((certs = dsig_x509_certs(ci.key_info ? ci.key_info : ci.sig,
-	    e)) == NULL)
+	if ((certs = dsig_x509_certs(ci.key_info, t->certs, e)) == NULL)
 		goto cleanup;
 	if ((leaf = dsig_x509_leaf(certs, ci.key_info, e)) == NULL ||
 	    dsig_x509_verify(t->store, t->has_crl, pol ? pol->at : 0, leaf,
@@ -287,7 +290,8 @@ dsig_verify_chain(const struct dsig_trust *t, const struct dsig_policy *pol,
 		err_add(e, "SIG_MISSING", 0, "", "no ds:Signature or no trust");
 		return -1;
 	}
-	certs = dsig_x509_certs(dsig_check_child(sig, DSIG_NS, "KeyInfo"), e);
+	certs = dsig_x509_certs(dsig_check_child(sig, DSIG_NS, "KeyInfo"),
+	    t->certs, e);
 	if (certs == NULL || (leaf = dsig_x509_leaf(certs, sig, e)) == NULL ||
 	    dsig_x509_verify(t->store, t->has_crl, pol ? pol->at : 0, leaf,
 	    certs, sig, e) < 0)

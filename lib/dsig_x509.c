@@ -1,12 +1,14 @@
 /* dsig_x509: signer certificates from KeyInfo and their chain. */
 #include "dsig_x509.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "dsig_check.h"
@@ -14,6 +16,95 @@
 #define DSIG_X509_MAX_CERTS 8          /* X509Certificate elements used */
 #define DSIG_X509_MAX_B64 (64 * 1024)  /* base64 text of one certificate */
 #define DSIG_X509_MAX_PEM 4096         /* objects in a CA or CRL file */
+#define DSIG_X509_CACHE 256            /* decoded certificates kept */
+
+struct dsig_x509_slot {
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	X509 *x;
+	unsigned long used;
+};
+
+struct dsig_x509_cache {
+	pthread_mutex_t mu;
+	unsigned long tick;
+	struct dsig_x509_slot slot[DSIG_X509_CACHE];
+};
+
+struct dsig_x509_cache *
+dsig_x509_cache_new(void)
+{
+	struct dsig_x509_cache *c = calloc(1, sizeof(*c));
+
+	if (c != NULL && pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+void
+dsig_x509_cache_free(struct dsig_x509_cache *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < DSIG_X509_CACHE; i++)
+		X509_free(c->slot[i].x);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* The cached certificate with this digest (one more reference), or NULL. */
+static X509 *
+dsig_x509_cache_get(struct dsig_x509_cache *c, const unsigned char *md)
+{
+	X509 *x = NULL;
+	int i;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < DSIG_X509_CACHE && x == NULL; i++)
+		if (c->slot[i].x != NULL &&
+		    memcmp(c->slot[i].md, md, sizeof(c->slot[i].md)) == 0 &&
+		    X509_up_ref(c->slot[i].x) == 1) {
+			x = c->slot[i].x;
+			c->slot[i].used = ++c->tick;
+		}
+	pthread_mutex_unlock(&c->mu);
+	return x;
+}
+
+/* Keeps x (one more reference) in place of the least recently used. */
+static void
+dsig_x509_cache_put(struct dsig_x509_cache *c, const unsigned char *md,
+    X509 *x)
+{
+	X509 *old = NULL;
+	int i, lru = 0;
+
+	if (X509_up_ref(x) != 1)
+		return;
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < DSIG_X509_CACHE; i++) {
+		if (c->slot[i].x != NULL &&
+		    memcmp(c->slot[i].md, md, sizeof(c->slot[i].md)) == 0) {
+			lru = -1; /* another thread was first */
+			break;
+		}
+		if (c->slot[i].used < c->slot[lru].used)
+			lru = i;
+	}
+	if (lru >= 0) {
+		old = c->slot[lru].x;
+		memcpy(c->slot[lru].md, md, sizeof(c->slot[lru].md));
+		c->slot[lru].x = x;
+		c->slot[lru].used = ++c->tick;
+		x = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	X509_free(old);
+	X509_free(x);
+}
 
 static int
 dsig_x509_b64val(int c)
@@ -65,10 +156,11 @@ dsig_x509_b64(const char *s, unsigned char *out, size_t cap)
 }
 
 static X509 *
-dsig_x509_decode(xmlNodePtr node, struct errs *e)
+dsig_x509_decode(xmlNodePtr node, struct dsig_x509_cache *cache,
+    struct errs *e)
 {
 	xmlChar *text = xmlNodeGetContent(node);
-	unsigned char *der = NULL;
+	unsigned char md[SHA256_DIGEST_LENGTH], *der = NULL;
 	const unsigned char *p;
 	X509 *x = NULL;
 	size_t len;
@@ -84,6 +176,11 @@ dsig_x509_decode(xmlNodePtr node, struct errs *e)
 	if (der == NULL)
 		goto cleanup;
 	n = dsig_x509_b64((const char *)text, der, len);
+	if (n > 0 && cache != NULL) {
+		SHA256(der, (size_t)n, md);
+		if ((x = dsig_x509_cache_get(cache, md)) != NULL)
+			goto cleanup;
+	}
 	p = der;
 	if (n > 0)
 		x = d2i_X509(NULL, &p, n);
@@ -94,6 +191,8 @@ dsig_x509_decode(xmlNodePtr node, struct errs *e)
 	if (x == NULL)
 		dsig_check_err(e, "SIG_CERT_MISSING", node,
 		    "X509Certificate is not a valid DER certificate");
+	else if (cache != NULL)
+		dsig_x509_cache_put(cache, md, x);
 cleanup:
 	ERR_clear_error();
 	free(der);
@@ -120,7 +219,8 @@ dsig_x509_push(STACK_OF(X509) *certs, X509 *x)
 }
 
 STACK_OF(X509) *
-dsig_x509_certs(xmlNodePtr key_info, struct errs *e)
+dsig_x509_certs(xmlNodePtr key_info, struct dsig_x509_cache *cache,
+    struct errs *e)
 {
 	STACK_OF(X509) *certs;
 	xmlNodePtr d, c;
@@ -149,7 +249,7 @@ dsig_x509_certs(xmlNodePtr key_info, struct errs *e)
 				    DSIG_X509_MAX_CERTS);
 				goto fail;
 			}
-			if ((x = dsig_x509_decode(c, e)) == NULL ||
+			if ((x = dsig_x509_decode(c, cache, e)) == NULL ||
 			    dsig_x509_push(certs, x) < 0)
 				goto fail;
 		}

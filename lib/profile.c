@@ -426,6 +426,45 @@ profile_line(const xmlNode *n)
 	return l > 0 && l < INT_MAX ? (int)l : 0;
 }
 
+/* libxml2 reports an attribute's error on its element, naming it in the
+ * message ("Element 'x', attribute '{ns}a': ..."): point at the attribute. */
+static const xmlNode *
+profile_err_attr(const xmlNode *el, const char *msg)
+{
+	const char *a, *b, *uri = NULL, *name;
+	size_t ulen = 0, nlen;
+	xmlAttrPtr at;
+
+	if (el == NULL || el->type != XML_ELEMENT_NODE || msg == NULL ||
+	    (a = strstr(msg, "', attribute '")) == NULL)
+		return el;
+	a += 14;
+	if ((b = strchr(a, '\'')) == NULL)
+		return el;
+	name = a;
+	if (*a == '{') {
+		const char *close = memchr(a, '}', (size_t)(b - a));
+
+		if (close == NULL)
+			return el;
+		uri = a + 1;
+		ulen = (size_t)(close - uri);
+		name = close + 1;
+	}
+	nlen = (size_t)(b - name);
+	for (at = el->properties; at != NULL; at = at->next) {
+		const char *an = (const char *)at->name;
+		const char *au = at->ns != NULL ? (const char *)at->ns->href : NULL;
+
+		if (strlen(an) != nlen || memcmp(an, name, nlen) != 0)
+			continue;
+		if (uri == NULL ? au == NULL : (au != NULL &&
+		    strlen(au) == ulen && memcmp(au, uri, ulen) == 0))
+			return (const xmlNode *)at;
+	}
+	return el;
+}
+
 struct profile_val_ctx {
 	struct errs *e;
 	int n;
@@ -446,7 +485,7 @@ profile_val_error(void *ctx, xmlErrorPtr err)
 		err_add(c->e, "XSD_INVALID", 0, "", "schema error");
 		return;
 	}
-	node = err->node;
+	node = profile_err_attr(err->node, err->message);
 	xmlp_node_path(node, ptr, sizeof(ptr));
 	line = err->line > 0 ? err->line : profile_line(node);
 	err_add(c->e, "XSD_INVALID", line, ptr, "%s",

@@ -38,6 +38,7 @@ struct profile_def {
 	int signature_in_schema; /* 1: leave ds:Signature for XSD validation */
 	int signature_required;  /* 1: unsigned documents are rejected */
 	int allow_rsa_sha1;      /* legacy signers (China cards) */
+	int apply_rules;         /* 1: business rules run on this format */
 	const char *xpath[PF_COUNT];            /* NULL: field not extracted */
 	const char *ns_prefix[PROFILE_NS_MAX];  /* prefixes used by the XPaths */
 	const char *ns_uri[PROFILE_NS_MAX];

@@ -25,9 +25,9 @@ TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
 
 INSTALL     ?= install
 # the package version comes from debian/changelog, first line
-VERSION     := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
-DEB_FILE    := $(B)/declared_$(VERSION)_$(DEB_ARCH).deb
+DEB_FILE    := $(B)/declared_$(DEB_VERSION)_$(DEB_ARCH).deb
 MAN_PAGES   := $(wildcard man/*.1 man/*.5 man/*.8)
 
 .PHONY: install install-bin install-data install-systemd install-conf install-man deb
@@ -86,16 +86,16 @@ install-man:
 DEB_TOOL ?= $(if $(shell dpkg-query -W -f='$${Status}' debhelper 2>/dev/null | grep 'ok installed'),dpkg-buildpackage,dpkg-deb)
 
 deb: $(B)/declared $(B)/declctl
-	@[ -n "$(VERSION)" ] && [ -n "$(DEB_ARCH)" ] || \
+	@[ -n "$(DEB_VERSION)" ] && [ -n "$(DEB_ARCH)" ] || \
 		{ echo "deb: need debian/changelog and dpkg" >&2; exit 1; }
 ifeq ($(DEB_TOOL),dpkg-buildpackage)
 	dpkg-buildpackage -b -us -uc -nc
-	mv -f ../declared_$(VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
-	rm -f ../declared_$(VERSION)_$(DEB_ARCH).buildinfo ../declared_$(VERSION)_$(DEB_ARCH).changes \
-		../declared-dbgsym_$(VERSION)_$(DEB_ARCH).deb
+	mv -f ../declared_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
+	rm -f ../declared_$(DEB_VERSION)_$(DEB_ARCH).buildinfo ../declared_$(DEB_VERSION)_$(DEB_ARCH).changes \
+		../declared-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb
 else
 	rm -rf $(B)/deb
 	$(MAKE) --no-print-directory B=$(B) PREFIX=/usr DESTDIR=$(abspath $(B))/deb/root install
-	sh debian/build-deb.sh $(B)/deb/root $(DEB_FILE) $(B)/declared $(B)/declctl
+	sh debian/build-deb.sh $(B)/deb/root $(DEB_FILE)
 endif
 	@echo "deb: $(DEB_FILE)"

@@ -127,6 +127,9 @@ sql_dir = $ROOT/sql
 
 [customs]
 country = GB
+data_dir = $ROOT/data
+risk_rules = ${RISK_RULES:-}
+auto_release = ${AUTO_RELEASE:-yes}
 
 $(cat "$ROOT/tests/data/conf/profile-wco.conf" | sed "s#@ROOT@#$ROOT#g")
 ${EXTRA_PROFILE:-}

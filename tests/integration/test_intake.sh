@@ -19,11 +19,12 @@ check "receipt is valid against xsd/response.xsd" \
 	xmllint --noout --schema "$ROOT/xsd/response.xsd" "$D/v1.receipt.xml"
 ID=$(rx "$D/v1.receipt.xml" "/*[local-name()='Response']/*[local-name()='Declaration']/*[local-name()='ID']")
 MRN=$(rx "$D/v1.receipt.xml" "/*[local-name()='Response']/*[local-name()='Declaration']/*[local-name()='MRN']")
-eq "row stored with LRN, declarant, MRN, 20 items" "IT-VALID-1|GB000000000001|$MRN|20|accepted" \
-	"$(psql_q "SELECT lrn||'|'||declarant||'|'||mrn||'|'||item_count||'|'||status FROM declarations WHERE id = '$ID'")"
+eq "row stored with LRN, declarant, MRN, 20 items, green lane released" \
+	"IT-VALID-1|GB000000000001|$MRN|20|released|green" \
+	"$(psql_q "SELECT lrn||'|'||declarant||'|'||mrn||'|'||item_count||'|'||status||'|'||lane FROM declarations WHERE id = '$ID'")"
 eq "stored raw bytes are the submitted bytes" "$(sha256sum <"$D/v1.signed.xml" | cut -d' ' -f1)" \
 	"$(psql_q "SELECT encode(sha256(raw), 'hex') FROM declarations WHERE id = '$ID'")"
-eq "one event and one receipt in the outbox" "1|1" \
+eq "two events (accepted, released) and two acknowledgements in the outbox" "2|2" \
 	"$(psql_q "SELECT (SELECT count(*) FROM events WHERE declaration_id = '$ID')||'|'||(SELECT count(*) FROM acks WHERE declaration_id = '$ID')")"
 check "MRN has a valid form" sh -c "echo '$MRN' | grep -Eq '^[0-9]{2}GB[0-9]{13}[0-9]$'"
 LOC=$(ecurl -o /dev/null -D - -H 'Content-Type: application/xml' --data-binary @"$D/v1.signed.xml" "$URL" | tr -d '\r' | sed -n 's/^Location: //Ip')

@@ -3,9 +3,9 @@
 # file with the openssl command line (independent of declctl's own code):
 # chains, subjects, extensions, key types, permissions, refusal to
 # overwrite, expired certificates and CRLs.
-# usage: tests/integration/test_pki.sh [BUILD_DIR]   (default: build)
+# usage: tests/integration/test_pki.sh [BUILD_DIR]  (default: $BUILD, else build)
 set -u
-B=${1:-build}
+B=${1:-${BUILD:-build}}
 DECLCTL=${DECLCTL:-$B/declctl}
 pass=0
 fail=0
