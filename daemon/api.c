@@ -190,6 +190,10 @@ api_worked(struct job *j, void *arg)
 {
 	struct daemon *d = arg;
 
+	if (j->cont != NULL) {
+		j->cont(j, d);
+		return;
+	}
 	if (j->kind == JOB_RESPONSE) {
 		if (j->want_status == 409)
 			d->m.decl_conflict++;

@@ -17,6 +17,7 @@ struct daemon;
 enum job_kind {
 	JOB_INTAKE,   /* a submitted declaration: check, receipt */
 	JOB_RESPONSE, /* build and sign a Response for an error reply */
+	JOB_ACK,      /* build and sign an acknowledgement, then call cont */
 };
 
 enum role { ROLE_NONE, ROLE_ENTERPRISE, ROLE_OFFICER };
@@ -55,6 +56,14 @@ struct job {
 	const char *ack_kind;          /* FunctionCode of resp */
 	char *resp;                    /* Response XML (signed), owned */
 	size_t resp_len;
+
+	/* JOB_ACK input: function code, lrn (decl.lrn), id (db_id), mrn,
+	 * state, lane, reason (reason2); output resp.  cont runs on the loop
+	 * thread when the worker is done; arg is the daemon, ctx is the
+	 * caller's. */
+	const char *ack_fc;
+	void (*cont)(struct job *j, void *daemon);
+	void *ctx;
 
 	/* JOB_RESPONSE input */
 	int want_status;

@@ -344,10 +344,31 @@ work_response(const struct work_env *env, struct job *j)
 	j->status = work_respond(env, j, &ai) == 0 ? j->want_status : 500;
 }
 
+static void
+work_ack(const struct work_env *env, struct job *j)
+{
+	struct ack_info ai = { 0 };
+	char idtxt[24];
+
+	snprintf(idtxt, sizeof(idtxt), "%lld", (long long)j->db_id);
+	ai.function_code = j->ack_fc;
+	ai.lrn = j->decl.lrn[0] ? j->decl.lrn : NULL;
+	ai.declaration_id = j->db_id > 0 ? idtxt : NULL;
+	ai.mrn = j->mrn[0] ? j->mrn : NULL;
+	ai.status = j->state[0] ? j->state : NULL;
+	ai.lane = j->lane[0] ? j->lane : NULL;
+	ai.reason = j->reason2[0] ? j->reason2 : NULL;
+	ai.errors = j->errs.n > 0 ? &j->errs : NULL;
+	j->status = work_respond(env, j, &ai) == 0 ? 0 : 500;
+}
+
 void
 work_run(const struct work_env *env, struct job *j)
 {
 	switch (j->kind) {
+	case JOB_ACK:
+		work_ack(env, j);
+		break;
 	case JOB_INTAKE:
 		work_intake(env, j);
 		break;

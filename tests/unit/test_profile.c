@@ -746,7 +746,7 @@ compare_doc(xmlDocPtr doc, const struct profile_def *d, size_t *n_cmp,
 					pre = n->properties->ns != NULL ?
 					    ns_prefix(ns, &n_ns, 32,
 					    n->properties->ns->href) : NULL;
-					snprintf(expr, sizeof(expr), "%s/@%s%s%s",
+					snprintf(expr, sizeof(expr), "%.600s/@%s%s%s",
 					    paths[i], pre ? pre : "", pre ? ":" : "",
 					    (const char *)n->properties->name);
 					bad |= compare_one(doc, ns, n_ns, expr, NULL,
