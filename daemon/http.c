@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,17 +109,23 @@ http_api_cb(struct evhttp_request *req, void *arg)
 static int
 http_bind(struct evhttp *h, const char *what, const char *addr, struct errs *e)
 {
+	struct evhttp_bound_socket *bs;
 	char host[256];
-	int port;
+	int port, one = 1;
 
 	if (http_split_hostport(addr, host, sizeof(host), &port) != 0) {
 		err_add(e, "CONFIG_VALUE", 0, what, "bad address %s", addr);
 		return -1;
 	}
-	if (evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port) == NULL) {
+	if ((bs = evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port)) == NULL) {
 		err_add(e, "LISTEN", 0, what, "cannot listen on %s", addr);
 		return -1;
 	}
+	/* accepted sockets inherit it: replies leave at once, not after the
+	 * client's delayed ACK */
+	if (setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one)) != 0)
+		log_warn("msg=\"cannot set TCP_NODELAY\" listener=%s", what);
 	log_info("msg=\"listening\" listener=%s address=%s", what, addr);
 	return 0;
 }

@@ -112,10 +112,12 @@ ini_add(struct ini *ini, const char *section, const char *key, size_t klen,
 	return 0;
 }
 
-/* One "key = value" line (trimmed, not empty, not a comment or header). */
+/* One "key = value" line (trimmed, not empty, not a comment or header).
+ * section NULL: none yet, or (bad_section) after a bad header, already
+ * reported: the line is checked but not kept. */
 static int
-ini_kv(struct ini *ini, const char *section, const char *s, size_t n, int line,
-    struct errs *e)
+ini_kv(struct ini *ini, const char *section, int bad_section, const char *s,
+    size_t n, int line, struct errs *e)
 {
 	const char *eq = memchr(s, '=', n), *key, *val;
 	const struct ini_entry *prev;
@@ -138,8 +140,9 @@ ini_kv(struct ini *ini, const char *section, const char *s, size_t n, int line,
 		return 0;
 	}
 	if (section == NULL) {
-		err_add(e, "INI_SYNTAX", line, "", "line %d: key \"%.*s\" "
-		    "before any [section]", line, (int)klen, key);
+		if (!bad_section)
+			err_add(e, "INI_SYNTAX", line, "", "line %d: key "
+			    "\"%.*s\" before any [section]", line, (int)klen, key);
 		return 0;
 	}
 	if (vlen > 0 && val[0] == '"') {
@@ -177,7 +180,7 @@ ini_parse(const char *text, size_t len, struct ini *out, struct errs *e)
 	char section[INI_NAME_MAX + 1];
 	const char *s, *nl;
 	size_t pos = 0, n, errs0 = e->n + e->dropped;
-	int line = 0, have_section = 0;
+	int line = 0, have_section = 0, bad_section = 0;
 
 	out->v = NULL; /* overwritten, never freed: callers ini_free it */
 	out->n = out->cap = 0;
@@ -217,6 +220,7 @@ ini_parse(const char *text, size_t len, struct ini *out, struct errs *e)
 				err_add(e, "INI_SYNTAX", line, "", "line %d: "
 				    "section header without ']'", line);
 				have_section = 0;
+				bad_section = 1;
 				continue;
 			}
 			nlen--;
@@ -225,15 +229,17 @@ ini_parse(const char *text, size_t len, struct ini *out, struct errs *e)
 				err_add(e, "INI_SYNTAX", line, "", "line %d: bad "
 				    "section name", line);
 				have_section = 0;
+				bad_section = 1;
 				continue;
 			}
 			memcpy(section, name, nlen);
 			section[nlen] = '\0';
 			have_section = 1;
+			bad_section = 0;
 			continue;
 		}
-		if (ini_kv(&ini, have_section ? section : NULL, s, n, line,
-		    e) != 0)
+		if (ini_kv(&ini, have_section ? section : NULL, bad_section, s,
+		    n, line, e) != 0)
 			break;
 	}
 	if (e->n + e->dropped != errs0) {

@@ -219,11 +219,13 @@ xmlp_prescan(const unsigned char *s, size_t len, const struct xmlp_limits *lim,
 				    lim->max_attrs);
 				return -1;
 			}
-			if (!empty && ++depth > lim->max_depth) {
+			if (depth + 1 > lim->max_depth) { /* "<x/>" is a level too */
 				err_add(e, "XML_TOO_DEEP", xmlp_line_at(s, start), "",
 				    "elements nested deeper than %d", lim->max_depth);
 				return -1;
 			}
+			if (!empty)
+				depth++;
 		}
 		if (i - start > XMLP_MAX_PIECE)
 			goto too_big;

@@ -90,12 +90,17 @@ deb: $(B)/declared $(B)/declctl
 		{ echo "deb: need debian/changelog and dpkg" >&2; exit 1; }
 ifeq ($(DEB_TOOL),dpkg-buildpackage)
 	dpkg-buildpackage -b -us -uc -nc
+	@mkdir -p $(B)
 	mv -f ../declared_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
-	rm -f ../declared_$(DEB_VERSION)_$(DEB_ARCH).buildinfo ../declared_$(DEB_VERSION)_$(DEB_ARCH).changes \
-		../declared-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb
+	rm -f ../declared_$(DEB_VERSION)_$(DEB_ARCH).buildinfo \
+		../declared_$(DEB_VERSION)_$(DEB_ARCH).changes \
+		../declared-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb \
+		../declared-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).ddeb
+	debian/rules clean
 else
 	rm -rf $(B)/deb
-	$(MAKE) --no-print-directory B=$(B) PREFIX=/usr DESTDIR=$(abspath $(B))/deb/root install
+	$(MAKE) --no-print-directory B=$(B) -o $(B)/declared -o $(B)/declctl \
+		PREFIX=/usr DESTDIR=$(abspath $(B))/deb/root install
 	sh debian/build-deb.sh $(B)/deb/root $(DEB_FILE)
 endif
 	@echo "deb: $(DEB_FILE)"

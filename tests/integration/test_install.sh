@@ -20,11 +20,13 @@ if [ ! -x "$DECLARED" ] || [ ! -x "$DECLCTL" ]; then
 	not_ok "daemon and declctl are built ($BUILD)"
 	finish; exit
 fi
-# mk_install ARGS...: make from the top of the tree, without the caller's
-# make state, treating the built binaries as up to date
-mk_install() {
-	(cd "$ROOT" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		make --no-print-directory -s B="$BUILD" -o "$BUILD/declared" -o "$BUILD/declctl" "$@")
+# mk LOG ARGS...: make from the top of the tree into LOG, without the
+# caller's make state, treating the built binaries as up to date
+mk() {
+	log=$1; shift
+	(cd "$ROOT" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory \
+		B="$BUILD" -o "$BUILD/declared" -o "$BUILD/declctl" "$@") >"$log" 2>&1 ||
+		{ tail -n 20 "$log" | sed 's/^/# /'; return 1; }
 }
 VERSION=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$ROOT/debian/changelog")
 ARCH=$(dpkg --print-architecture 2>/dev/null)
@@ -32,8 +34,7 @@ ARCH=$(dpkg --print-architecture 2>/dev/null)
 # ------------------------------------------------------ make install /usr
 D=$WORK/dest
 check "make install PREFIX=/usr DESTDIR=... succeeds" \
-	sh -c "$(printf '%s' "cd '$ROOT' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s B='$BUILD' -o '$BUILD/declared' -o '$BUILD/declctl' PREFIX=/usr DESTDIR='$D' install >'$WORK/install.log' 2>&1")" ||
-	sed 's/^/# /' "$WORK/install.log"
+	mk "$WORK/install.log" PREFIX=/usr DESTDIR="$D" install
 mode() { stat -c '%a' "$1" 2>/dev/null; }
 eq "daemon in /usr/sbin, 0755" 755 "$(mode "$D/usr/sbin/declared")"
 eq "declctl in /usr/bin, 0755" 755 "$(mode "$D/usr/bin/declctl")"
@@ -77,7 +78,7 @@ fi
 # a real configuration survives a second install; the example is refreshed
 echo "# mine" >"$D/etc/declared/declared.conf"
 echo "# stale" >"$D/etc/declared/declared.conf.example"
-mk_install PREFIX=/usr DESTDIR="$D" install >"$WORK/install2.log" 2>&1
+check "second install succeeds" mk "$WORK/install2.log" PREFIX=/usr DESTDIR="$D" install
 eq "second install keeps the real declared.conf" "# mine" "$(cat "$D/etc/declared/declared.conf")"
 check "second install refreshes the example" \
 	cmp -s "$ROOT/systemd/declared.conf" "$D/etc/declared/declared.conf.example"
@@ -85,7 +86,8 @@ rm -f "$D/etc/declared/declared.conf"
 
 # ------------------------------------------------------ PREFIX=/usr/local
 L=$WORK/local
-mk_install PREFIX=/usr/local DESTDIR="$L" install >"$WORK/install3.log" 2>&1
+check "make install PREFIX=/usr/local succeeds" \
+	mk "$WORK/install3.log" PREFIX=/usr/local DESTDIR="$L" install
 check "PREFIX=/usr/local: daemon in /usr/local/sbin" [ -x "$L/usr/local/sbin/declared" ]
 check "PREFIX=/usr/local: unit in /usr/local/lib/systemd/system runs it" \
 	grep -qx 'ExecStart=/usr/local/sbin/declared -c /etc/declared/declared.conf' \
@@ -129,15 +131,21 @@ example_conf() {
 		-e "s#^workers = .*#workers = 2#" \
 		-e "s#^conninfo = .*#conninfo = host=$PGHOST port=$PGPORT dbname=declared user=$2 connect_timeout=5#" \
 		"$D/etc/declared/declared.conf.example" >"$1"
+	# the code lists default to /usr/share/declared/data
+	grep -q '^data_dir = ' "$1" ||
+		sed -i "s#^\\[customs\\]\$#[customs]\\ndata_dir = $D/usr/share/declared/data#" "$1"
 }
 example_conf "$TDIR/declared.conf" declared
 example_conf "$TDIR/migrate.conf" postgres
+# logged LOG CMD...: run, and show LOG when it fails
+logged() {
+	log=$1; shift
+	"$@" >"$log" 2>&1 || { tail -n 20 "$log" | sed 's/^/# /'; return 1; }
+}
 check "installed daemon: -t accepts the shipped example (paths moved)" \
-	sh -c "'$IDECLARED' -t -c '$TDIR/declared.conf' >'$TDIR/t.log' 2>&1" ||
-	sed 's/^/# /' "$TDIR/t.log"
+	logged "$TDIR/t.log" "$IDECLARED" -t -c "$TDIR/declared.conf"
 check "installed daemon: --migrate from /usr/share/declared/sql" \
-	sh -c "'$IDECLARED' --migrate -c '$TDIR/migrate.conf' >'$TDIR/migrate.log' 2>&1" ||
-	sed 's/^/# /' "$TDIR/migrate.log"
+	logged "$TDIR/migrate.log" "$IDECLARED" --migrate -c "$TDIR/migrate.conf"
 psql_q "CREATE ROLE declared LOGIN IN ROLE declared_writer" >/dev/null
 DECLARED=$IDECLARED
 if daemon_start; then
@@ -171,8 +179,7 @@ if ! command -v dpkg-deb >/dev/null 2>&1; then
 fi
 DEB=$BUILD/declared_${VERSION}_$ARCH.deb
 rm -f "$DEB"
-check "make deb succeeds" sh -c "$(printf '%s' "cd '$ROOT' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory B='$BUILD' -o '$BUILD/declared' -o '$BUILD/declctl' deb >'$WORK/deb.log' 2>&1")" ||
-	tail -n 20 "$WORK/deb.log" | sed 's/^/# /'
+check "make deb succeeds" mk "$WORK/deb.log" deb
 check "the package is $DEB" [ -f "$DEB" ]
 dpkg-deb -c "$DEB" >"$WORK/deb.list" 2>&1
 awk '{ print $6 }' "$WORK/deb.list" | sed 's#^\./#/#; s#/$##' | sort >"$WORK/deb.paths"

@@ -1,0 +1,287 @@
+#!/bin/sh
+# make bench: the real daemon against a real PostgreSQL on this machine.
+#   sh tests/bench/run.sh [BUILD]
+# Environment (defaults):
+#   BENCH_SECONDS=60     length of each measured run
+#   BENCH_CONNS=64       keep-alive connections of the load runs
+#   BENCH_IDLE=10000     idle TLS connections of the last run
+#   BENCH_IDLE_SECONDS=30  how long they are held
+#   BENCH_WARMUP=5       seconds of warm-up
+#   BENCH_CAP20=3000 BENCH_CAP5=6000  documents/s the pre-signed sets allow
+#                        (each document is sent once per run: LRNs are unique)
+#   BENCH_CEILING_DOCS=4096  documents of the in-process ceiling
+#   BENCH_DATA=$BUILD/bench-data  cache of the PKI and the signed documents
+#   BENCH_STRICT=1       exit 1 when a target of issue #6 is missed
+#   KEEP=1               keep the temporary directory (logs, outputs)
+# Prints a summary and, as its last line:
+#   bench: decl_per_s=N ceiling_per_s=N ratio=R p50_ms=N p99_ms=N rss_mb=N
+BUILD=${1:-${BUILD:-build}}
+export BUILD
+. "$(dirname "$0")/../integration/lib.sh"
+set -u
+
+SECONDS_RUN=${BENCH_SECONDS:-60}
+CONNS=${BENCH_CONNS:-64}
+IDLE=${BENCH_IDLE:-10000}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
+WARMUP=${BENCH_WARMUP:-5}
+CAP20=${BENCH_CAP20:-3000}
+CAP5=${BENCH_CAP5:-6000}
+CEIL_DOCS=${BENCH_CEILING_DOCS:-4096}
+DATA=${BENCH_DATA:-$BUILD/bench-data}
+DECLARANT=GB000000000001
+CHUNK=20000
+TCK=$(getconf CLK_TCK)
+CORES=$(nproc)
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# ---- tools ----------------------------------------------------------------
+WARNF="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter -Wno-deprecated-declarations"
+tool() { # NAME: compile tests/bench/NAME.c into $BUILD/NAME when missing or older
+	src=$ROOT/tests/bench/$1.c
+	out=$BUILD/$1
+	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] || [ "$BUILD/libdeclared.a" -nt "$out" ]; then
+		say "compiling $out"
+		case $1 in
+		loadgen)
+			# shellcheck disable=SC2046
+			cc -std=gnu11 -O2 -g $WARNF -o "$out" "$src" \
+				$(pkg-config --cflags --libs libevent libevent_openssl openssl) ;;
+		ceiling)
+			# shellcheck disable=SC2046
+			cc -std=gnu11 -O2 -g $WARNF -pthread -I"$ROOT/lib" -o "$out" "$src" \
+				"$BUILD/libdeclared.a" \
+				$(pkg-config --cflags --libs libxml-2.0 xmlsec1-openssl libpq openssl) -lm ;;
+		esac || die "cannot compile $src"
+	fi
+}
+for f in "$DECLARED" "$DECLCTL" "$BUILD/gendecl" "$BUILD/libdeclared.a"; do
+	[ -e "$f" ] || die "$f is missing: run make first"
+done
+tool loadgen
+tool ceiling
+LOADGEN=$BUILD/loadgen
+CEILING=$BUILD/ceiling
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" -ge $((IDLE + 200)) ] ||
+	say "warning: open files limit $(ulimit -n) < $((IDLE + 200)): the idle run will fail"
+
+# ---- cached PKI and signed documents ----------------------------------------
+mkdir -p "$DATA" || die "cannot create $DATA"
+if [ ! -f "$DATA/pki/enterprise-sign.key" ] ||
+	! openssl x509 -checkend 86400 -noout -in "$DATA/pki/enterprise-sign.pem" >/dev/null 2>&1 ||
+	! openssl x509 -checkend 86400 -noout -in "$DATA/pki/server.pem" >/dev/null 2>&1; then
+	say "making the benchmark PKI in $DATA/pki"
+	rm -rf "$DATA/pki" "$DATA"/i*
+	"$DECLCTL" pki init "$DATA/pki" >/dev/null || die "pki init failed"
+fi
+PKI=$DATA/pki
+DOCKEY="pki=$(sha256sum <"$PKI/enterprise-sign.pem" | cut -c1-16) gendecl=$(sha256sum <"$ROOT/tests/tools/gendecl.c" | cut -c1-16)"
+
+TDIR=$(mktemp -d /tmp/declared-bench.XXXXXX)
+chmod 755 "$TDIR"
+cleanup() {
+	[ -n "${LG_PID:-}" ] && kill "$LG_PID" 2>/dev/null
+	teardown_all >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# docs ITEMS NEED: at least NEED signed documents of ITEMS items in
+# $DATA/iITEMS, grown by chunks of $CHUNK; prints the directory
+docs() {
+	items=$1; need=$2; dir=$DATA/i$items
+	if [ -f "$dir/.key" ] && [ "$(cat "$dir/.key")" != "$DOCKEY items=$items" ]; then
+		say "PKI or generator changed: dropping $dir"
+		rm -rf "$dir"
+	fi
+	mkdir -p "$dir"
+	echo "$DOCKEY items=$items" >"$dir/.key"
+	have=$(find "$dir" -maxdepth 1 -name '*.xml' | wc -l)
+	while [ "$have" -lt "$need" ]; do
+		c=$((have / CHUNK))
+		cc4=$(printf %04d "$c")
+		say "generating and signing $items-item documents $((c * CHUNK + 1))..$(((c + 1) * CHUNK)) (need $need)"
+		rm -rf "$TDIR/gen"
+		"$BUILD/gendecl" --items "$items" --count "$CHUNK" --out "$TDIR/gen" \
+			--lrn "B$items-$cc4" --declarant "$DECLARANT" --seed $((c * CHUNK + 1)) ||
+			die "gendecl failed"
+		"$CEILING" sign --sign-cert "$PKI/enterprise-sign.pem" \
+			--sign-key "$PKI/enterprise-sign.key" --jobs "$CORES" --prefix "$cc4-" \
+			"$TDIR/gen" "$dir" >/dev/null || die "signing failed"
+		rm -rf "$TDIR/gen"
+		have=$(find "$dir" -maxdepth 1 -name '*.xml' | wc -l)
+	done
+	echo "$dir"
+}
+
+N20=$((SECONDS_RUN * CAP20))
+[ "$N20" -ge "$CEIL_DOCS" ] || N20=$CEIL_DOCS
+N5=$((SECONDS_RUN * CAP5))
+T0=$(date +%s)
+D20=$(docs 20 "$N20") || exit 1
+D5=$(docs 5 "$N5") || exit 1
+say "documents ready in $(($(date +%s) - T0)) s: $D20, $D5"
+
+# ---- PostgreSQL and the daemon ----------------------------------------------
+pg_start "$TDIR/pg" || die "PostgreSQL did not start"
+cp -a "$PKI" "$TDIR/pki"
+API_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
+WORKERS=2
+BATCH_MAX=256
+BATCH_DELAY=2
+READ_TIMEOUT=$((IDLE_SECONDS + 120)) # idle keep-alive connections must outlive the hold
+write_config "$TDIR/migrate.conf" postgres
+"$DECLARED" --migrate -c "$TDIR/migrate.conf" >"$TDIR/migrate.log" 2>&1 ||
+	{ cat "$TDIR/migrate.log"; die "migration failed"; }
+psql_q "CREATE ROLE declared LOGIN IN ROLE declared_writer" >/dev/null
+write_config "$TDIR/declared.conf" declared
+
+pg_ticks() { # CPU ticks of every PostgreSQL process (reaped children included)
+	pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for c in $(pgrep -P "$pm"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+daemon_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
+daemon_kb() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$DAEMON_PID/status"; }
+fresh_db() {
+	psql_q "TRUNCATE declarations, events, acks, parties CASCADE" >/dev/null &&
+		psql_q "CHECKPOINT" >/dev/null
+}
+kv() { # KEY LINE: the value of key=value in LINE
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
+
+# ---- (a) the ceiling -------------------------------------------------------
+say "(a) ceiling: $CEIL_DOCS documents in process, then stored by declared_store"
+"$CEILING" run --profile-conf "$ROOT/tests/data/conf/profile-wco.conf" --root "$ROOT" \
+	--trusted-ca "$PKI/signing-ca.pem" --ack-cert "$PKI/acksign.pem" \
+	--ack-key "$PKI/acksign.key" --dir "$D20" --count "$CEIL_DOCS" --cores "$CORES" \
+	--conninfo "host=$PGHOST port=$PGPORT dbname=declared user=postgres" \
+	--pg-pidfile "$PGDIR/data/postmaster.pid" --batch 256 \
+	--submitter "$DECLARANT" >"$TDIR/ceiling.out" 2>&1 || { cat "$TDIR/ceiling.out"; die "ceiling failed"; }
+cat "$TDIR/ceiling.out" >&2
+CEIL=$(tail -n 1 "$TDIR/ceiling.out")
+CEIL_S=$(kv ceiling_per_s "$CEIL")
+fresh_db || die "cannot empty the database"
+daemon_start || die "the daemon did not start"
+
+# run NAME DIR RATE SECONDS: one load run; sets R_* for the summary
+RESULTS=$TDIR/results
+: >"$RESULTS"
+run() {
+	name=$1; dir=$2; rate=$3; secs=$4
+	say "$name: $CONNS connections, rate ${rate:-0}/s (0 = as fast as possible), $secs s"
+	fresh_db || die "cannot empty the database"
+	d0=$(daemon_ticks); p0=$(pg_ticks)
+	"$LOADGEN" --port "$API_PORT" --cert "$TDIR/pki/enterprise.pem" \
+		--key "$TDIR/pki/enterprise.key" --cacert "$TDIR/pki/ca.pem" --dir "$dir" \
+		--conns "$CONNS" --rate "$rate" --seconds "$secs" --progress \
+		>"$TDIR/$name.out" 2>"$TDIR/$name.err"
+	d1=$(daemon_ticks); p1=$(pg_ticks)
+	L=$(grep '^loadgen: mode=' "$TDIR/$name.out" | tail -n 1)
+	[ -n "$L" ] || { tail -n 20 "$TDIR/$name.err" >&2; die "$name: loadgen failed"; }
+	grep '^loadgen: status' "$TDIR/$name.out" >&2
+	grep -v '^loadgen: t=' "$TDIR/$name.err" | head -n 5 >&2
+	ok=$(kv s202 "$L")
+	rows=$(psql_q "SELECT count(*) FROM declarations")
+	R_OK=$ok; R_ROWS=$rows; R_LINE=$L
+	R_DUS=$(calc %.0f "($d1 - $d0) * 1e6 / $TCK / ($ok > 0 ? $ok : 1)")
+	R_PUS=$(calc %.0f "($p1 - $p0) * 1e6 / $TCK / ($ok > 0 ? $ok : 1)")
+	R_LUS=$(calc %.0f "$(kv cpu_s "$L") * 1e6 / ($ok > 0 ? $ok : 1)")
+	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %s\n' \
+		"$name" "$CONNS" "$(calc %.0f "$rate")" "$(kv elapsed_s "$L")" "$ok" "$rows" \
+		"$(kv other "$L")" "$(($(kv errors "$L") + $(kv timeouts "$L")))" \
+		"$(kv decl_per_s "$L")" "$(kv min_1s "$L")" "$(kv p50_ms "$L")" \
+		"$(kv p90_ms "$L")" "$(kv p99_ms "$L")" "$(kv max_ms "$L")" \
+		"$R_DUS" "$R_PUS" "$R_LUS" \
+		"$([ "$rows" = "$ok" ] && echo ok || echo ROWS-MISMATCH)$([ "$(kv exhausted "$L")" = 1 ] && echo ,files-ran-out)" \
+		>>"$RESULTS"
+	[ "$rows" = "$ok" ] || say "$name: $ok 202s but $rows rows in the database"
+}
+
+# ---- (b) warm-up, (c) 20 items, (d) 5 items, (e) 20 items at 70% ------------
+run warmup "$D20" 0 "$WARMUP"
+run 20-item-max "$D20" 0 "$SECONDS_RUN"
+L20=$R_LINE; ROWS20=$R_ROWS; OK20=$R_OK
+run 5-item-max "$D5" 0 "$SECONDS_RUN"
+L5=$R_LINE
+RATE70=$(calc %.0f "$(kv decl_per_s "$L20") * 0.7")
+[ "$RATE70" -ge 1 ] || RATE70=1
+run 20-item-70pct "$D20" "$RATE70" "$SECONDS_RUN"
+L70=$R_LINE
+HWM_LOAD=$(daemon_kb VmHWM)
+
+# ---- (f) idle TLS keep-alive connections, daemon RSS --------------------------
+say "(f) $IDLE idle TLS keep-alive connections held for $IDLE_SECONDS s"
+RSS0=$(daemon_kb VmRSS)
+rm -f "$TDIR/idle.ready"
+"$LOADGEN" --idle "$IDLE" --seconds "$IDLE_SECONDS" --handshakes 200 --port "$API_PORT" \
+	--cert "$TDIR/pki/enterprise.pem" --key "$TDIR/pki/enterprise.key" \
+	--cacert "$TDIR/pki/ca.pem" --ready-file "$TDIR/idle.ready" \
+	>"$TDIR/idle.out" 2>"$TDIR/idle.err" &
+LG_PID=$!
+RSS_IDLE=0
+while kill -0 "$LG_PID" 2>/dev/null; do
+	if [ -f "$TDIR/idle.ready" ]; then
+		r=$(daemon_kb VmRSS)
+		[ "${r:-0}" -gt "$RSS_IDLE" ] && RSS_IDLE=$r
+	fi
+	sleep 0.5
+done
+wait "$LG_PID"
+LG_PID=
+LI=$(grep '^loadgen: mode=idle' "$TDIR/idle.out" | tail -n 1)
+[ -n "$LI" ] || { tail -n 5 "$TDIR/idle.err" >&2; LI="loadgen: mode=idle failed"; }
+HWM=$(daemon_kb VmHWM)
+RSS_MB=$(calc %.0f "$HWM / 1024")
+
+# ---- summary ----------------------------------------------------------------
+DPS=$(kv decl_per_s "$L20")
+RATIO=$(calc %.2f "$DPS / ($CEIL_S > 0 ? $CEIL_S : 1)")
+P50=$(kv p50_ms "$L20")
+P99=$(kv p99_ms "$L20")
+{
+	echo
+	echo "== make bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $CORES cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -r)"
+	echo "   daemon workers=$WORKERS batch_max=$BATCH_MAX batch_delay_ms=$BATCH_DELAY db connections=2; PostgreSQL $("$PGBIN/postgres" -V | awk '{ print $3 }') fsync=on synchronous_commit=on"
+	echo
+	echo "ceiling (same documents, in process):"
+	grep -v '^ceiling: docs=' "$TDIR/ceiling.out" | sed 's/^ceiling: /  /'
+	echo "  => ceiling_per_s=$CEIL_S on $CORES cores"
+	echo
+	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %s\n' \
+		run conns rate secs 202s rows other err decl/s min1s p50ms p90ms p99ms maxms \
+		dmn_us pg_us lg_us check
+	cat "$RESULTS"
+	echo "  (dmn_us, pg_us, lg_us: CPU of the daemon, of all PostgreSQL processes and of"
+	echo "   the load generator per 202; latency of 202s only; in the 70% run it is counted"
+	echo "   from each request's scheduled send time)"
+	echo
+	echo "idle: $(echo "$LI" | sed 's/^loadgen: mode=idle //')"
+	echo "daemon RSS: ${RSS0:-?} kB before the idle run, max $RSS_IDLE kB while $IDLE connections were held; peak (VmHWM) $HWM kB, after the load runs $HWM_LOAD kB"
+	echo
+	echo "targets (issue #6):"
+	t() { printf '  %-46s %-12s %s\n' "$1" "$2" "$3"; }
+	t "20-item >= 2000/s for ${SECONDS_RUN}s" "$DPS/s" "$(calc %s "$DPS >= 2000 ? \"met\" : \"MISSED\"")"
+	t "20-item >= 80% of the ceiling" "$RATIO" "$(calc %s "$RATIO >= 0.8 ? \"met\" : \"MISSED\"")"
+	t "5-item >= 4000/s" "$(kv decl_per_s "$L5")/s" "$(calc %s "$(kv decl_per_s "$L5") >= 4000 ? \"met\" : \"MISSED\"")"
+	t "p99 <= 50 ms at 70% of max ($RATE70/s)" "$(kv p99_ms "$L70") ms" "$(calc %s "$(kv p99_ms "$L70") <= 50 ? \"met\" : \"MISSED\"")"
+	t "$IDLE idle TLS connections held" "$(kv alive "$LI")" "$([ "$(kv alive "$LI")" = "$IDLE" ] && echo met || echo MISSED)"
+	t "daemon RSS <= 512 MB" "$RSS_MB MB" "$(calc %s "$RSS_MB <= 512 ? \"met\" : \"MISSED\"")"
+} | tee "$BUILD/bench-last.txt"
+MISSED=$(grep -c 'MISSED$' "$BUILD/bench-last.txt")
+[ -n "${KEEP:-}" ] && say "keeping $TDIR (logs and loadgen outputs)"
+echo "bench: decl_per_s=$DPS ceiling_per_s=$CEIL_S ratio=$RATIO p50_ms=$P50 p99_ms=$P99 rss_mb=$RSS_MB" |
+	tee -a "$BUILD/bench-last.txt"
+[ "$ROWS20" = "$OK20" ] || exit 1
+[ "${BENCH_STRICT:-0}" = 1 ] && [ "$MISSED" -gt 0 ] && exit 1
+exit 0
