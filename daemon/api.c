@@ -230,6 +230,18 @@ api_stored(struct job *j, void *arg)
 		d->m.decl_accepted++;
 		api_finish(d, j, 202, j->resp, j->resp_len, j->id, 0);
 		break;
+	case DBO_GRANTED:
+		d->m.decl_accepted++;
+		api_finish(d, j, 202, j->resp, j->resp_len, j->db_id, 0);
+		break;
+	case DBO_DENIED:
+		d->m.decl_accepted++;
+		api_finish(d, j, 202, j->resp2, j->resp2_len, j->db_id, 0);
+		break;
+	case DBO_UNKNOWN:
+		d->m.decl_accepted++;
+		api_finish(d, j, 202, j->resp3, j->resp3_len, 0, 0);
+		break;
 	case DBO_DUPLICATE:
 		d->m.decl_duplicate++;
 		if (j->receipt != NULL)

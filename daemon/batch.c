@@ -7,7 +7,76 @@
 #include <event2/event.h>
 
 #include "db.h"
+#include "lifecycle.h"
 #include "log.h"
+
+#define REQUEST_NPARAMS 22
+
+/* The states from which act may be taken, as a PostgreSQL array literal,
+ * from the one state machine. */
+static void
+batch_allowed(enum lc_action act, char *out, size_t cap)
+{
+	size_t o = 0;
+	int s;
+
+	o += (size_t)snprintf(out, cap, "{");
+	for (s = 0; s < LC_STATE_COUNT && o < cap; s++)
+		if (lifecycle_next(s, act) >= 0)
+			o += (size_t)snprintf(out + o, cap - o, "%s%s", o > 1 ? "," : "",
+			    lifecycle_state_name(s));
+	if (o < cap)
+		snprintf(out + o, cap - o, "}");
+}
+
+static int
+batch_send_request(PGconn *c, struct job *j, const unsigned char *dig,
+    const char *id, const char *items, const char *hs)
+{
+	enum lc_action act = j->req_kind == REQ_AMEND ? LC_AMEND : LC_CANCEL;
+	const struct decl *d = &j->decl;
+	const char *v[REQUEST_NPARAMS];
+	int len[REQUEST_NPARAMS], fmt[REQUEST_NPARAMS];
+	char allowed[256];
+
+	batch_allowed(act, allowed, sizeof(allowed));
+	memset(len, 0, sizeof(len));
+	memset(fmt, 0, sizeof(fmt));
+	v[0] = id;
+	v[1] = j->party;
+	v[2] = j->signer[0] ? j->signer : NULL;
+	v[3] = j->profile;
+	v[4] = act == LC_AMEND ? "amend" : "cancel";
+	v[5] = d->ref_mrn;
+	v[6] = d->lrn[0] ? d->lrn : NULL;
+	v[7] = (const char *)dig;
+	len[7] = 32;
+	fmt[7] = 1;
+	v[8] = j->body;
+	len[8] = (int)j->len;
+	fmt[8] = 1;
+	v[9] = allowed;
+	v[10] = act == LC_CANCEL ?
+	    lifecycle_state_name(lifecycle_next(LC_ACCEPTED, LC_CANCEL)) : NULL;
+	v[11] = d->n_items > 0 ? items : NULL;
+	v[12] = d->n_items > 0 ? hs : NULL;
+	v[13] = d->invoice_amount[0] ? d->invoice_amount : NULL;
+	v[14] = d->invoice_currency[0] ? d->invoice_currency : NULL;
+	v[15] = d->type[0] ? d->type : NULL;
+	v[16] = j->ack_kind;
+	v[17] = j->resp;
+	len[17] = (int)j->resp_len;
+	fmt[17] = 1;
+	v[18] = j->ack2_kind_denied;
+	v[19] = j->resp2;
+	len[19] = (int)j->resp2_len;
+	fmt[19] = 1;
+	v[20] = j->ack3_kind;
+	v[21] = j->resp3;
+	len[21] = (int)j->resp3_len;
+	fmt[21] = 1;
+	return PQsendQueryPrepared(c, "request", REQUEST_NPARAMS, v, len, fmt, 1) ? 0 : -1;
+}
 
 #define STORE_NPARAMS 25
 
@@ -16,6 +85,9 @@ const struct db_prepare batch_prepare[] = {
 	    "declared_store($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
 	    "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)" },
 	{ "idblock", "SELECT nextval('decl_block_seq')" },
+	{ "request", "SELECT outcome, declaration_id, ack_seq, receipt FROM "
+	    "declared_request($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
+	    "$16,$17,$18,$19,$20,$21,$22)" },
 };
 const size_t batch_nprepare = sizeof(batch_prepare) / sizeof(batch_prepare[0]);
 
@@ -121,6 +193,11 @@ batch_send(PGconn *c, void *arg)
 			snprintf(hs, sizeof(hs), "{}");
 		for (k = 0; k < 32; k++)
 			sscanf(j->digest + 2 * k, "%2hhx", &dig[k]);
+		if (j->req_kind != REQ_NONE) {
+			if (batch_send_request(c, j, dig, id, items, hs) != 0)
+				return -1;
+			continue;
+		}
 		memset(fmt, 0, sizeof(fmt));
 		memset(len, 0, sizeof(len));
 		v[0] = id;
@@ -218,6 +295,12 @@ batch_result(PGresult *r, void *arg)
 		}
 	} else if (strcmp(o, "conflict") == 0) {
 		j->outcome = DBO_CONFLICT;
+	} else if (strcmp(o, "granted") == 0) {
+		j->outcome = DBO_GRANTED;
+	} else if (strcmp(o, "denied") == 0) {
+		j->outcome = DBO_DENIED;
+	} else if (strcmp(o, "unknown") == 0) {
+		j->outcome = DBO_UNKNOWN;
 	} else if (strcmp(o, "forbidden_submitter") == 0) {
 		j->outcome = DBO_FORBIDDEN;
 	} else if (strcmp(o, "forbidden_signer") == 0) {

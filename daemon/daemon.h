@@ -34,6 +34,9 @@ struct metrics {
 struct daemon {
 	struct event_base *base;
 	struct config *cfg;
+	struct config **old_cfgs;   /* replaced by reloads, freed at exit */
+	int n_old_cfgs;
+	unsigned long reloads, reload_failures;
 	struct work_env *env;
 	struct pool *pool;
 	struct db *db;

@@ -30,6 +30,7 @@ struct db {
 	struct event_base *base;
 	struct db_opts o;
 	struct dbc *c;
+	char *conninfo;        /* owned copy: a reload frees the old config */
 	unsigned long reconnects;
 	int freeing;
 };
@@ -341,7 +342,14 @@ db_new(struct event_base *base, const struct db_opts *o)
 		return NULL;
 	db->base = base;
 	db->o = *o;
+	db->conninfo = strdup(o->conninfo);
+	db->o.conninfo = db->conninfo;
+	if (db->conninfo == NULL) {
+		free(db);
+		return NULL;
+	}
 	if ((db->c = calloc((size_t)o->nconn, sizeof(*db->c))) == NULL) {
+		free(db->conninfo);
 		free(db);
 		return NULL;
 	}
@@ -438,5 +446,6 @@ db_free(struct db *db)
 			event_free(c->timer);
 	}
 	free(db->c);
+	free(db->conninfo);
 	free(db);
 }

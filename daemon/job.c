@@ -1,4 +1,5 @@
 #include "job.h"
+#include "work.h"
 
 #include <stdlib.h>
 
@@ -20,9 +21,11 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	work_env_unref(j->env);
 	free(j->body);
 	free(j->resp);
 	free(j->resp2);
+	free(j->resp3);
 	free(j->errors_json);
 	free(j->receipt);
 	err_clear(&j->errs);

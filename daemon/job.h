@@ -13,6 +13,7 @@
 
 struct evhttp_request;
 struct daemon;
+struct work_env;
 
 enum job_kind {
 	JOB_INTAKE,   /* a submitted declaration: check, receipt */
@@ -22,8 +23,10 @@ enum job_kind {
 
 enum role { ROLE_NONE, ROLE_ENTERPRISE, ROLE_OFFICER };
 
+enum { REQ_NONE, REQ_AMEND, REQ_CANCEL };
+
 enum db_outcome { DBO_NONE, DBO_NEW, DBO_DUPLICATE, DBO_CONFLICT, DBO_FORBIDDEN,
-	DBO_FORBIDDEN_SIGNER, DBO_FAILED };
+	DBO_FORBIDDEN_SIGNER, DBO_GRANTED, DBO_DENIED, DBO_UNKNOWN, DBO_FAILED };
 
 struct job {
 	enum job_kind kind;
@@ -35,6 +38,7 @@ struct job {
 	char *body;                    /* request body, owned */
 	size_t len;
 	int64_t id;                    /* declaration id given by the loop */
+	struct work_env *env;          /* taken at the first pool_submit */
 
 	/* worker results */
 	int status;                    /* HTTP status; 0 = store it */
@@ -53,6 +57,10 @@ struct job {
 	const char *ack2_kind;
 	char *resp2;                   /* its signed acknowledgement, owned */
 	size_t resp2_len;
+	int req_kind;                  /* 0 original, REQ_AMEND, REQ_CANCEL */
+	char *resp3;                   /* requests: the "unknown MRN" answer */
+	size_t resp3_len;
+	const char *ack2_kind_denied, *ack3_kind;
 	const char *ack_kind;          /* FunctionCode of resp */
 	char *resp;                    /* Response XML (signed), owned */
 	size_t resp_len;

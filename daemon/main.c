@@ -95,7 +95,10 @@ main_tick(evutil_socket_t fd, short what, void *arg)
 	static uint64_t last_wd;
 	uint64_t now = daemon_now_ns();
 
-	if (main_watchdog_usec > 0 && now - last_wd >= main_watchdog_usec * 1000 / 2) {
+	/* the tick is ~1 s (100 ms while stopping): ping when half the
+	 * interval, less one tick's slack, has passed */
+	if (main_watchdog_usec > 0 && now - last_wd + 500000000u >=
+	    main_watchdog_usec * 1000 / 2) {
 		sd_notify(0, "WATCHDOG=1");
 		last_wd = now;
 	}
@@ -139,28 +142,44 @@ main_on_term(evutil_socket_t sig, short what, void *arg)
 	event_add(d->tick, &fast);
 }
 
+/* SIGHUP: the new config, certificates, CRLs, schemas, rules and risk
+ * rules are all built aside; they replace the old ones together, or not at
+ * all.  Jobs in flight finish with the env they started with; open
+ * connections stay up. */
 static void
 main_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 	struct errs e;
-	struct config *nc;
-	struct tls *nt;
+	struct config *nc = NULL, **keep;
+	struct work_env *ne = NULL;
+	struct tls *nt = NULL;
 
 	sd_notify(0, "RELOADING=1");
+	log_notice("msg=\"reloading\" config=%s", d->cfg->path);
 	err_init(&e);
-	/* build everything new aside; swap all or nothing */
 	if ((nc = config_load(d->cfg->path, &e)) == NULL ||
-	    (nt = tls_new(nc, &e)) == NULL) {
+	    config_check_reload(d->cfg, nc, &e) != 0 ||
+	    (ne = work_env_new(nc, &e)) == NULL ||
+	    (nt = tls_new(nc, &e)) == NULL ||
+	    (keep = realloc(d->old_cfgs, (size_t)(d->n_old_cfgs + 1) *
+	    sizeof(*keep))) == NULL) {
 		main_log_errs("reload failed, keeping old configuration", &e);
+		work_env_free(ne);
+		tls_free(nt);
 		config_free(nc);
+		d->reload_failures++;
 	} else {
-		tls_free(d->tls);
+		pool_set_env(d->pool, ne);
+		work_env_retire(d->env);
+		d->env = ne;
+		tls_free(d->tls);   /* live SSL objects hold their own context */
 		d->tls = nt;
-		/* the worker env (profiles, trust, signer) changes only at
-		 * restart for now: jobs in flight hold it */
-		config_free(nc);
-		log_notice("msg=\"reloaded\" what=\"tls certificates and CAs\"");
+		d->old_cfgs = keep;
+		d->old_cfgs[d->n_old_cfgs++] = d->cfg;
+		d->cfg = nc;
+		d->reloads++;
+		log_notice("msg=\"reloaded\" profiles=%zu", nc->n_profiles);
 	}
 	err_clear(&e);
 	sd_notify(0, "READY=1");
@@ -304,6 +323,9 @@ out:
 	tls_free(d->tls);
 	work_env_free(d->env);
 	config_free(d->cfg);
+	while (d->n_old_cfgs > 0)
+		config_free(d->old_cfgs[--d->n_old_cfgs]);
+	free(d->old_cfgs);
 	if (d->base) event_base_free(d->base);
 	err_clear(&e);
 	dsig_global_shutdown();

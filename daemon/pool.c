@@ -19,7 +19,7 @@ struct pool {
 	struct job *head, *tail;       /* waiting for a worker */
 	int queued, cap;
 	int stopping;
-	const struct work_env *env;
+	struct work_env *env;          /* loop thread only */
 	unsigned long long busy_ns;
 
 	pthread_mutex_t done_mu;
@@ -48,7 +48,6 @@ pool_main(void *arg)
 {
 	struct pool *p = arg;
 	struct job *j;
-	const struct work_env *env;
 	uint64_t t0, t1, one = 1;
 	int wake;
 
@@ -65,12 +64,11 @@ pool_main(void *arg)
 		if (p->head == NULL)
 			p->tail = NULL;
 		p->queued--;
-		env = p->env;
 		pthread_mutex_unlock(&p->mu);
 
 		j->next = NULL;
 		t0 = pool_now_ns();
-		work_run(env, j);
+		work_run(j->env, j);
 		t1 = pool_now_ns();
 
 		pthread_mutex_lock(&p->mu);
@@ -115,7 +113,7 @@ pool_on_done(evutil_socket_t fd, short what, void *arg)
 
 struct pool *
 pool_new(struct event_base *base, int nthreads, int queue_max,
-    const struct work_env *env, pool_done_fn *done, void *arg)
+    struct work_env *env, pool_done_fn *done, void *arg)
 {
 	struct pool *p;
 	int i;
@@ -157,6 +155,10 @@ pool_submit(struct pool *p, struct job *j)
 		pthread_mutex_unlock(&p->mu);
 		return -1;
 	}
+	if (j->env == NULL) {
+		j->env = p->env;
+		work_env_ref(j->env);
+	}
 	j->next = NULL;
 	if (p->tail != NULL)
 		p->tail->next = j;
@@ -188,11 +190,9 @@ pool_queued(struct pool *p)
 }
 
 void
-pool_set_env(struct pool *p, const struct work_env *env)
+pool_set_env(struct pool *p, struct work_env *env)
 {
-	pthread_mutex_lock(&p->mu);
 	p->env = env;
-	pthread_mutex_unlock(&p->mu);
 }
 
 unsigned long long

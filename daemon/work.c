@@ -102,7 +102,8 @@ work_env_new(const struct config *cfg, struct errs *e)
 		struct work_prof *wp = &env->prof[env->n_prof++];
 		int f;
 
-		wp->name = cfg->profiles[i].name;
+		if ((wp->name = strdup(cfg->profiles[i].name)) == NULL)
+			goto fail;
 		wp->apply_rules = cfg->profiles[i].apply_rules;
 		for (f = 0; f < PF_COUNT; f++)
 			if (cfg->profiles[i].xpath[f] != NULL &&
@@ -116,6 +117,29 @@ fail:
 }
 
 void
+work_env_ref(struct work_env *env)
+{
+	env->refs++;
+}
+
+void
+work_env_unref(struct work_env *env)
+{
+	if (env != NULL && --env->refs == 0 && env->retired)
+		work_env_free(env);
+}
+
+void
+work_env_retire(struct work_env *env)
+{
+	if (env == NULL)
+		return;
+	env->retired = 1;
+	if (env->refs == 0)
+		work_env_free(env);
+}
+
+void
 work_env_free(struct work_env *env)
 {
 	size_t i;
@@ -123,9 +147,11 @@ work_env_free(struct work_env *env)
 
 	if (env == NULL)
 		return;
-	for (i = 0; i < env->n_prof; i++)
+	for (i = 0; i < env->n_prof; i++) {
+		free((char *)env->prof[i].name);
 		for (f = 0; f < PF_COUNT; f++)
 			free(env->prof[i].ptr[f]);
+	}
 	rules_free(env->rules);
 	risk_free(env->risk);
 	profile_set_free(env->profiles);
@@ -192,6 +218,81 @@ work_errors_json(const struct errs *e)
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return s;
+}
+
+static void work_reject(const struct work_env *env, struct job *j, int status);
+
+/* Amendment: FunctionCode 13 (CDS: 13 with TypeCode COR); cancellation:
+ * FunctionCode 1, or 13 with TypeCode INV (CDS invalidation). */
+static int
+work_request_kind(const struct decl *d)
+{
+	if (strcmp(d->function, "1") == 0)
+		return REQ_CANCEL;
+	if (strcmp(d->function, "13") == 0)
+		return strcmp(d->type, "INV") == 0 ? REQ_CANCEL : REQ_AMEND;
+	return REQ_NONE;
+}
+
+/* An amendment or cancellation: three signed answers (granted, denied by
+ * state, unknown MRN); the database picks the one that holds. */
+static void
+work_request(const struct work_env *env, struct job *j, const struct work_prof *wp,
+    time_t now)
+{
+	enum lc_action act = j->req_kind == REQ_AMEND ? LC_AMEND : LC_CANCEL;
+	const char *what = act == LC_AMEND ? "amendment" : "cancellation";
+	struct ack_info ai = { 0 };
+	struct errs e;
+	char msg[200];
+
+	err_init(&e);
+	ai.lrn = j->decl.lrn[0] ? j->decl.lrn : NULL;
+	ai.mrn = j->decl.ref_mrn[0] ? j->decl.ref_mrn : NULL;
+	ai.digest_hex = j->digest;
+	if (j->decl.ref_mrn[0] == '\0') {
+		err_add(&j->errs, "FIELD_MISSING", 0, wp ? wp->ptr[PF_REF_MRN] : "",
+		    "an %s must name the MRN of the declaration", what);
+		work_reject(env, j, 400);
+		return;
+	}
+	if (act == LC_AMEND && wp != NULL && wp->apply_rules &&
+	    rules_check(env->rules, &j->decl, (const char *const *)wp->ptr, now,
+	    &j->errs) > 0) {
+		work_reject(env, j, 400);
+		return;
+	}
+	/* granted */
+	ai.function_code = j->ack_kind = act == LC_AMEND ?
+	    lifecycle_ack_code(LC_ACCEPTED, LC_AMEND) :
+	    lifecycle_ack_code(LC_CANCELLED, LC_CANCEL);
+	ai.status = act == LC_AMEND ? NULL : lifecycle_state_name(LC_CANCELLED);
+	snprintf(msg, sizeof(msg), "%s granted", what);
+	ai.reason = msg;
+	if (work_sign(env, &ai, &j->resp, &j->resp_len) != 0)
+		goto fail;
+	/* denied by the declaration's state */
+	ai.function_code = j->ack2_kind_denied = lifecycle_ack_code(LC_ACCEPTED, LC_AMEND);
+	ai.status = NULL;
+	snprintf(msg, sizeof(msg), "%s denied", what);
+	err_add(&e, act == LC_AMEND ? "AMENDMENT_DENIED" : "CANCELLATION_DENIED", 0,
+	    "", "the declaration's state does not allow an %s", what);
+	ai.errors = &e;
+	if (work_sign(env, &ai, &j->resp2, &j->resp2_len) != 0)
+		goto fail;
+	/* unknown MRN (or not the submitter's) */
+	err_clear(&e);
+	err_add(&e, "UNKNOWN_MRN", 0, wp ? wp->ptr[PF_REF_MRN] : "",
+	    "no declaration %s of yours is known", j->decl.ref_mrn);
+	ai.function_code = j->ack3_kind = lifecycle_ack_code(LC_ACCEPTED, LC_AMEND);
+	if (work_sign(env, &ai, &j->resp3, &j->resp3_len) != 0)
+		goto fail;
+	err_clear(&e);
+	j->status = 0;
+	return;
+fail:
+	err_clear(&e);
+	j->status = 500;
 }
 
 /* Which HTTP status a failed signature check gets. */
@@ -269,6 +370,16 @@ work_intake(const struct work_env *env, struct job *j)
 	now = time(NULL);
 	snprintf(idtxt, sizeof(idtxt), "%lld", (long long)j->id);
 	wp = work_prof_of(env, j->profile);
+	if ((j->req_kind = work_request_kind(&j->decl)) != REQ_NONE) {
+		work_request(env, j, wp, now);
+		goto done;
+	}
+	if (j->decl.declarant[0] == '\0') {
+		err_add(&j->errs, "FIELD_MISSING", 0, wp ? wp->ptr[PF_DECLARANT] : "",
+		    "a declaration must name its declarant");
+		work_reject(env, j, 400);
+		goto done;
+	}
 	if (wp != NULL && wp->apply_rules &&
 	    rules_check(env->rules, &j->decl, (const char *const *)wp->ptr, now,
 	    &j->errs) > 0) {

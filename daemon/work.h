@@ -18,7 +18,7 @@ struct risk;
 
 /* Per profile: whether rules apply, and readable field locations. */
 struct work_prof {
-	const char *name;
+	const char *name;  /* owned */
 	int apply_rules;
 	char *ptr[PF_COUNT];
 };
@@ -34,11 +34,18 @@ struct work_env {
 	int auto_release;
 	struct work_prof prof[CONFIG_MAX_PROFILES];
 	size_t n_prof;
+	int refs;      /* jobs holding it (loop thread only) */
+	int retired;   /* replaced by a reload: freed at refs == 0 */
 };
 
 /* Builds the env from a loaded config; NULL with errors on failure. */
 struct work_env *work_env_new(const struct config *cfg, struct errs *e);
 void work_env_free(struct work_env *env); /* NULL ok */
+/* Loop thread: a job takes and drops its env; a reload retires the old one,
+ * which is freed when the last job holding it is freed. */
+void work_env_ref(struct work_env *env);
+void work_env_unref(struct work_env *env);
+void work_env_retire(struct work_env *env);
 
 /* Runs on a worker thread. */
 void work_run(const struct work_env *env, struct job *j);

@@ -264,6 +264,7 @@ profile_copy_def(struct profile *p, const struct profile_def *src)
 	d->signature_in_schema = src->signature_in_schema;
 	d->signature_required = src->signature_required;
 	d->allow_rsa_sha1 = src->allow_rsa_sha1;
+	d->apply_rules = src->apply_rules;
 	d->n_ns = src->n_ns;
 	rc |= profile_dup(&d->name, src->name);
 	rc |= profile_dup(&d->root_ns, src->root_ns != NULL ? src->root_ns : "");
@@ -629,9 +630,8 @@ profile_extract(const struct profile *p, xmlDocPtr doc, struct decl *d,
 	if (d->lrn[0] == '\0')
 		err_add(e, "FIELD_MISSING", profile_line(root), ptr, "no LRN "
 		    "(%s)", p->def.xpath[PF_LRN]);
-	if (d->declarant[0] == '\0')
-		err_add(e, "FIELD_MISSING", profile_line(root), ptr, "no "
-		    "declarant (%s)", p->def.xpath[PF_DECLARANT]);
+	/* a missing declarant is the caller's policy: amendment and
+	 * cancellation requests (CDS) name only the MRN */
 	profile_items(&r, p, d, e);
 	profile_xpath_run_done(&r);
 	return e->n + e->dropped == errs0 ? 0 : -1;

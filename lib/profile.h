@@ -70,8 +70,8 @@ int profile_allow_rsa_sha1(const struct profile *p);
  * and the pointer of the offending node.  Returns 0 if valid. */
 int profile_validate(const struct profile *p, xmlDocPtr doc, struct errs *e);
 
-/* Fills d from doc.  Missing mandatory fields (LRN, declarant) are
- * FIELD_MISSING errors; more than DECL_ITEMS_MAX items is ITEMS_TOO_MANY.
+/* Fills d from doc.  A missing LRN is a FIELD_MISSING error (a missing
+ * declarant is left "" for the caller to judge); more than DECL_ITEMS_MAX items is ITEMS_TOO_MANY.
  * Returns 0 on success. */
 int profile_extract(const struct profile *p, xmlDocPtr doc, struct decl *d,
     struct errs *e);

@@ -21,6 +21,10 @@ struct profile_xpath {
 	char *expr;
 	xmlXPathCompExprPtr comp;
 	int walk;     /* evaluated by the tree walk */
+	/* calls a function: libxml2 caches the function pointer in the
+	 * compiled expression while evaluating it, so each run compiles its
+	 * own copy instead of sharing comp between threads */
+	int per_run;
 	int absolute; /* starts at the document node */
 	size_t n_steps;
 	struct profile_xpath_step step[PROFILE_XPATH_STEPS];
@@ -70,23 +74,51 @@ profile_xpath_ns_uri(xmlNsPtr *ns, size_t n_ns, const char *prefix, size_t n)
 	return NULL;
 }
 
-/* Every "prefix:" outside string literals must be bound.  Returns 0, or
- * -1 with the error added. */
-static int
-profile_xpath_check_prefixes(const char *expr, xmlNsPtr *ns, size_t n_ns,
-    const char *what, struct errs *e)
-{
-	const unsigned char *p = (const unsigned char *)expr, *start;
-	unsigned char q;
+/* The XPath 1.0 core functions: the only ones a profile may call. */
+static const char *const profile_xpath_funcs[] = {
+	"last", "position", "count", "id", "local-name", "namespace-uri",
+	"name", "string", "concat", "starts-with", "contains",
+	"substring-before", "substring-after", "substring", "string-length",
+	"normalize-space", "translate", "boolean", "not", "true", "false",
+	"lang", "number", "sum", "floor", "ceiling", "round", NULL
+};
 
+static int
+profile_xpath_is(const char *s, size_t n, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strlen(*list) == n && memcmp(*list, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks the names in expr (outside string literals): every prefix
+ * bound, only core functions, no variables.  Sets *calls when expr calls
+ * a function.  Returns 0, or -1 with the error added. */
+static int
+profile_xpath_check_names(const char *expr, xmlNsPtr *ns, size_t n_ns,
+    const char *what, int *calls, struct errs *e)
+{
+	static const char *const node_tests[] = { "node", "text", "comment",
+	    "processing-instruction", "and", "or", "div", "mod", NULL };
+	const unsigned char *p = (const unsigned char *)expr, *start, *q;
+	unsigned char quote;
+	int prefixed;
+
+	*calls = 0;
 	while (*p != '\0') {
 		if (*p == '"' || *p == '\'') {
-			q = *p++;
-			while (*p != '\0' && *p != q)
+			quote = *p++;
+			while (*p != '\0' && *p != quote)
 				p++;
 			if (*p != '\0')
 				p++;
 			continue;
+		}
+		if (*p == '$') {
+			err_add(e, "PROFILE_CONFIG", 0, "", "%s: variables are not "
+			    "supported in \"%s\"", what, expr);
+			return -1;
 		}
 		if (!profile_xpath_name_start(*p)) {
 			p++;
@@ -94,15 +126,35 @@ profile_xpath_check_prefixes(const char *expr, xmlNsPtr *ns, size_t n_ns,
 		}
 		for (start = p; profile_xpath_name_char(*p); p++)
 			;
-		if (p[0] == ':' && p[1] != ':' &&
-		    profile_xpath_ns_uri(ns, n_ns, (const char *)start,
-		    (size_t)(p - start)) == NULL) {
-			err_add(e, "PROFILE_CONFIG", 0, "", "%s: prefix \"%.*s\" "
-			    "in \"%s\" is not bound (add ns.%.*s = URI)", what,
-			    (int)(p - start), (const char *)start, expr,
-			    (int)(p - start), (const char *)start);
+		prefixed = 0;
+		if (p[0] == ':' && p[1] != ':') {
+			if (profile_xpath_ns_uri(ns, n_ns, (const char *)start,
+			    (size_t)(p - start)) == NULL) {
+				err_add(e, "PROFILE_CONFIG", 0, "", "%s: prefix "
+				    "\"%.*s\" in \"%s\" is not bound (add ns.%.*s = "
+				    "URI)", what, (int)(p - start),
+				    (const char *)start, expr, (int)(p - start),
+				    (const char *)start);
+				return -1;
+			}
+			prefixed = 1;
+			for (p++, start = p; profile_xpath_name_char(*p); p++)
+				;
+		}
+		for (q = p; *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n';
+		    q++)
+			;
+		if (*q != '(' || (!prefixed && profile_xpath_is((const char *)
+		    start, (size_t)(p - start), node_tests)))
+			continue;
+		if (prefixed || !profile_xpath_is((const char *)start,
+		    (size_t)(p - start), profile_xpath_funcs)) {
+			err_add(e, "PROFILE_CONFIG", 0, "", "%s: unknown function "
+			    "\"%.*s\" in \"%s\" (XPath 1.0 core functions only)",
+			    what, (int)(p - start), (const char *)start, expr);
 			return -1;
 		}
+		*calls = 1;
 	}
 	return 0;
 }
@@ -228,12 +280,13 @@ profile_xpath_new(const char *expr, xmlNsPtr *ns, size_t n_ns,
 	struct profile_xpath *x = NULL;
 	xmlXPathContextPtr cc = NULL;
 	size_t i;
+	int calls;
 
 	if (expr == NULL || expr[0] == '\0') {
 		err_add(e, "PROFILE_CONFIG", 0, "", "%s: empty XPath", what);
 		return NULL;
 	}
-	if (profile_xpath_check_prefixes(expr, ns, n_ns, what, e) != 0)
+	if (profile_xpath_check_names(expr, ns, n_ns, what, &calls, e) != 0)
 		return NULL;
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    (x->expr = strdup(expr)) == NULL ||
@@ -249,6 +302,7 @@ profile_xpath_new(const char *expr, xmlNsPtr *ns, size_t n_ns,
 		    cc->lastError.message : "syntax error");
 		goto fail;
 	}
+	x->per_run = calls;
 	if (!engine_only && profile_xpath_parse_walk(x, ns, n_ns))
 		x->walk = 1;
 	for (i = 0; x->walk && i < x->n_steps; i++)
@@ -319,11 +373,17 @@ profile_xpath_run_init(struct profile_xpath_run *r, xmlDocPtr doc,
 	r->ns = ns;
 	r->n_ns = n_ns;
 	r->xp = NULL;
+	r->n_own = 0;
 }
 
 void
 profile_xpath_run_done(struct profile_xpath_run *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->n_own; i++)
+		xmlXPathFreeCompExpr(r->own[i].comp);
+	r->n_own = 0;
 	if (r->xp != NULL) {
 		r->xp->namespaces = NULL;
 		xmlXPathFreeContext(r->xp);
@@ -446,11 +506,40 @@ profile_xpath_walk(const struct profile_xpath *x, xmlDocPtr doc,
 	return count;
 }
 
+/* The compiled expression this run may evaluate: x's own, or for one
+ * that calls functions a copy compiled for this run (kept for the next
+ * item; *tmp set when the run's table is full and the caller frees it). */
+static xmlXPathCompExprPtr
+profile_xpath_comp(struct profile_xpath_run *r, const struct profile_xpath *x,
+    int *tmp)
+{
+	xmlXPathCompExprPtr c;
+	size_t i;
+
+	*tmp = 0;
+	if (!x->per_run)
+		return x->comp;
+	for (i = 0; i < r->n_own; i++)
+		if (r->own[i].x == x)
+			return r->own[i].comp;
+	if ((c = xmlXPathCtxtCompile(r->xp, BAD_CAST x->expr)) == NULL)
+		return NULL;
+	if (r->n_own == PROFILE_XPATH_RUN_OWN) {
+		*tmp = 1;
+		return c;
+	}
+	r->own[r->n_own].x = x;
+	r->own[r->n_own++].comp = c;
+	return c;
+}
+
 static xmlXPathObjectPtr
 profile_xpath_eval(struct profile_xpath_run *r, const struct profile_xpath *x,
     xmlNodePtr ctx, struct errs *e)
 {
-	xmlXPathObjectPtr obj;
+	xmlXPathCompExprPtr comp;
+	xmlXPathObjectPtr obj = NULL;
+	int tmp;
 
 	if (r->xp == NULL) {
 		if ((r->xp = xmlXPathNewContext(r->doc)) == NULL) {
@@ -462,7 +551,11 @@ profile_xpath_eval(struct profile_xpath_run *r, const struct profile_xpath *x,
 		r->xp->error = profile_xpath_silent;
 	}
 	r->xp->node = ctx != NULL ? ctx : (xmlNodePtr)r->doc;
-	if ((obj = xmlXPathCompiledEval(x->comp, r->xp)) == NULL) {
+	if ((comp = profile_xpath_comp(r, x, &tmp)) != NULL)
+		obj = xmlXPathCompiledEval(comp, r->xp);
+	if (tmp)
+		xmlXPathFreeCompExpr(comp);
+	if (obj == NULL) {
 		err_add(e, "PROFILE_XPATH", 0, "", "XPath \"%s\" failed: %s",
 		    x->expr, r->xp->lastError.message != NULL ?
 		    r->xp->lastError.message : "evaluation error");

@@ -1,10 +1,13 @@
 /* profile_xpath: one compiled field XPath of a profile (internal to
  * profile.c and its tests).  The common form, child steps only with an
  * optional final attribute ("/d:Declaration/d:InvoiceAmount/@currencyID",
- * "d:Origin/d:CountryCode"), is evaluated by a direct tree walk matching
- * namespace URI + local name; any other expression by libxml2's XPath
- * engine, compiled once.  A compiled XPath is immutable and may be shared
- * by threads; each evaluation uses its own profile_xpath_run. */
+ * "d:Origin/d:CountryCode"), optionally with one child-equality predicate
+ * per step ("d:Classification[d:IdentificationTypeCode='TSP']"), is
+ * evaluated by a direct tree walk matching namespace URI + local name;
+ * any other expression by libxml2's XPath engine, compiled once (or once
+ * per run when it calls a function).  XPath 1.0 core functions only, no
+ * variables.  A compiled XPath is immutable and may be shared by threads;
+ * each evaluation uses its own profile_xpath_run. */
 #ifndef DECLARED_PROFILE_XPATH_H
 #define DECLARED_PROFILE_XPATH_H
 
@@ -15,6 +18,7 @@
 #include "err.h"
 
 #define PROFILE_XPATH_STEPS 24 /* element steps of the walkable form */
+#define PROFILE_XPATH_RUN_OWN 32
 
 struct profile_xpath;
 
@@ -34,6 +38,11 @@ struct profile_xpath_run {
 	xmlNsPtr *ns;
 	size_t n_ns;
 	xmlXPathContextPtr xp; /* made on first use of the engine */
+	struct {               /* this run's copies of XPaths that call */
+		const struct profile_xpath *x; /* functions (see .c) */
+		xmlXPathCompExprPtr comp;
+	} own[PROFILE_XPATH_RUN_OWN];
+	size_t n_own;
 };
 
 void profile_xpath_run_init(struct profile_xpath_run *r, xmlDocPtr doc,

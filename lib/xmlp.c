@@ -111,6 +111,11 @@ xmlp_check_encoding(const unsigned char *s, size_t len, size_t i,
 	n = k - j;
 	if (k >= end || n == 0 || n >= sizeof(name))
 		goto bad;
+	for (k = j; k < j + n; k++)
+		if (!((s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= 'a' &&
+		    s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9') ||
+		    s[k] == '-' || s[k] == '_' || s[k] == '.' || s[k] == ':'))
+			goto bad;
 	memcpy(name, s + j, n);
 	name[n] = '\0';
 	for (k = 0; xmlp_encodings[k] != NULL; k++)
@@ -312,30 +317,73 @@ xmlp_sax_error(void *ctx, xmlErrorPtr err)
 	st->err_line = err->line;
 }
 
-/* Unlinks and frees comments and PIs, iteratively; merges the text nodes
- * a removed node separated. */
+static int
+xmlp_is_junk(const xmlNode *n)
+{
+	return n != NULL && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE);
+}
+
+/* t is a text node followed by a comment or PI: removes the comments and
+ * PIs of the run of text/comment/PI siblings from t, joining its text
+ * nodes into t in one copy (merging pairwise would be quadratic in the
+ * number of comments). */
+static void
+xmlp_strip_run(xmlNodePtr t)
+{
+	xmlNodePtr n, next, end;
+	size_t total = 0, pos = 0, k;
+	int texts = 0;
+	xmlChar *buf;
+
+	for (n = t; n != NULL && (n->type == XML_TEXT_NODE || xmlp_is_junk(n));
+	    n = n->next)
+		if (n->type == XML_TEXT_NODE) {
+			total += (size_t)xmlStrlen(n->content);
+			texts++;
+		}
+	end = n;
+	if (texts > 1 && total < INT_MAX &&
+	    (buf = xmlMalloc(total + 1)) != NULL) {
+		for (n = t; n != end; n = n->next)
+			if (n->type == XML_TEXT_NODE && n->content != NULL) {
+				k = (size_t)xmlStrlen(n->content);
+				memcpy(buf + pos, n->content, k);
+				pos += k;
+			}
+		buf[pos] = '\0';
+		xmlNodeSetContentLen(t, buf, (int)pos);
+		xmlFree(buf);
+	} else {
+		texts = 1; /* keep the other text nodes as they are */
+	}
+	for (n = t->next; n != end; n = next) {
+		next = n->next;
+		if (texts > 1 || xmlp_is_junk(n)) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+	}
+}
+
+/* Unlinks and frees comments and PIs, iteratively. */
 static void
 xmlp_strip(xmlDocPtr doc)
 {
-	xmlNodePtr n = doc->children, next, prev, parent;
+	xmlNodePtr n = doc->children, next, parent;
 
 	while (n != NULL) {
-		if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) {
+		if (xmlp_is_junk(n)) {
 			next = n->next;
-			prev = n->prev;
 			parent = n->parent;
 			xmlUnlinkNode(n);
 			xmlFreeNode(n);
-			if (prev != NULL && next != NULL &&
-			    prev->type == XML_TEXT_NODE &&
-			    next->type == XML_TEXT_NODE &&
-			    xmlTextMerge(prev, next) == prev)
-				next = prev->next;
 			if (next != NULL) {
 				n = next;
 				continue;
 			}
 			n = parent;
+		} else if (n->type == XML_TEXT_NODE && xmlp_is_junk(n->next)) {
+			xmlp_strip_run(n);
 		} else if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
 			n = n->children;
 			continue;

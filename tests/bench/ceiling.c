@@ -5,12 +5,14 @@
  *               --ack-key K --dir DOCS [--count N] [--cores N]
  *               [--conninfo S --pg-pidfile F] [--batch 256]
  *               [--submitter ID] [--country CC] [--data DIR]
+ *               [--risk-rules F] [--auto-release 0|1]
  *   ceiling sign --sign-cert C --sign-key K [--jobs N] [--prefix P] IN OUT
  *
  * run: (1) the worker's path on one core, per document: SHA-256 of the body,
  * hardened parse, profile match, strict XML-DSig verify, XSD validation,
  * extraction, business rules and risk lane, MRN, receipt built, signed and
- * serialized, as daemon/work.c does it; thread CPU time, first per stage
+ * serialized, and for a green lane with automatic release (the daemon's
+ * default) the second, release acknowledgement, as daemon/work.c does it; thread CPU time, first per stage
  * (instrumented pass) and then in total (clean pass, the figure used).
  * (2) the database alone: the same declarations stored through the real
  * declared_store() function, --batch per transaction, libpq pipeline mode,
@@ -46,6 +48,7 @@
 #include "dsig.h"
 #include "err.h"
 #include "ini.h"
+#include "lifecycle.h"
 #include "mrn.h"
 #include "profile.h"
 #include "risk.h"
@@ -55,22 +58,22 @@
 #define CEIL_FILES_MAX 1000000
 #define CEIL_FILE_MAX (16u << 20)
 #define CEIL_PROFILES 16
-#define CEIL_STORE_PARAMS 19
+#define CEIL_STORE_PARAMS 25
 #define CEIL_ID_BASE 9000000000000LL
 
 enum { ST_SHA, ST_PARSE, ST_MATCH, ST_VERIFY, ST_VALIDATE, ST_EXTRACT,
-	ST_RULES, ST_BUILD, ST_SIGN, ST_SERIALIZE, ST_FREE, ST_N };
+	ST_RULES, ST_BUILD, ST_SIGN, ST_SERIALIZE, ST_RELEASE, ST_FREE, ST_N };
 static const char *const ceil_stage[ST_N] = { "sha256", "parse", "match",
 	"verify", "validate", "extract", "rules", "receipt_build",
-	"receipt_sign", "serialize", "free" };
+	"receipt_sign", "serialize", "release_ack", "free" };
 
 struct ceil_doc {
 	char *buf;
 	size_t len;
 	struct decl d;
-	char digest[65], mrn[24], signer[128], lane[16];
-	char *resp;
-	size_t resp_len;
+	char digest[65], mrn[24], signer[128], lane[16], lane_reason[128];
+	char *resp, *resp2;
+	size_t resp_len, resp2_len;
 	int ok;
 };
 
@@ -81,8 +84,9 @@ struct ceil_env {
 	struct rules *rules;
 	struct risk *risk;
 	struct xmlp_limits lim;
-	const char *ptr[PF_COUNT];
+	char *ptr[PF_COUNT];
 	const char *country;
+	int auto_release;
 	unsigned rnd;
 };
 
@@ -189,6 +193,38 @@ ceil_list(const char *dir, size_t max, size_t *n)
 
 /* ---- profiles from the [profile.NAME] sections of an INI file ---- */
 
+/* A readable location from a profile XPath, as daemon/work.c makes it for
+ * the rules: prefixes and predicates dropped. */
+static char *
+ceil_pointer(const char *xpath)
+{
+	size_t n = strlen(xpath), i, o = 0, start = 0;
+	char *out = malloc(n + 1);
+	int depth = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		char c = xpath[i];
+
+		if (c == '[' || c == ']') {
+			depth += c == '[' ? 1 : -1;
+			continue;
+		}
+		if (depth > 0)
+			continue;
+		if (c == ':' && xpath[i + 1] != ':') {
+			o = start;
+			continue;
+		}
+		out[o++] = c;
+		if (c == '/' || c == '@')
+			start = o;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static int
 ceil_bool(const char *v)
 {
@@ -272,10 +308,12 @@ ceil_profiles(struct ceil_env *env, const char *path, const char *root,
 			ceil_errs(defs[k].name, &e);
 			goto done;
 		}
-		/* rules get a readable location per field: the profile's XPath */
-		for (f = 0; f < PF_COUNT; f++)
-			if (env->ptr[f] == NULL)
-				env->ptr[f] = defs[k].xpath[f] ? defs[k].xpath[f] : "";
+		/* the rules get the first profile's locations (the bench
+		 * documents are all of one profile) */
+		for (f = 0; f < PF_COUNT && k == 0; f++)
+			if ((env->ptr[f] = ceil_pointer(defs[k].xpath[f] ?
+			    defs[k].xpath[f] : "")) == NULL)
+				goto done;
 	}
 	rc = nd > 0 ? 0 : -1;
 	if (nd == 0)
@@ -307,8 +345,8 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
 	struct decl d;
 	xmlDocPtr x = NULL, ack = NULL;
 	xmlNodePtr n;
-	char digest[65], mrn[24], idtxt[24], *resp = NULL;
-	size_t resp_len = 0;
+	char digest[65], mrn[24], idtxt[24], why[128], *resp = NULL, *resp2 = NULL;
+	size_t resp_len = 0, resp2_len = 0;
 	int rc = -1, has_sig = 0;
 	double t0 = st != NULL ? ceil_cpu() : 0;
 	struct tm tm;
@@ -346,21 +384,22 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
 		goto done;
 	CEIL_T(ST_EXTRACT);
 	now = time(NULL);
-	if (rules_check(env->rules, &d, env->ptr, now, &e) != 0)
+	if (rules_check(env->rules, &d, (const char *const *)env->ptr, now, &e) != 0)
 		goto done;
-	env->rnd = env->rnd * 1103515245u + 12345u;
-	lane = risk_assess(env->risk, &d, (double)(env->rnd >> 8) / 16777216.0,
-	    NULL, 0);
 	gmtime_r(&now, &tm);
 	if (mrn_make(tm.tm_year % 100, env->country, id, mrn) != 0)
 		goto done;
+	env->rnd = env->rnd * 1103515245u + 12345u;
+	why[0] = '\0';
+	lane = risk_assess(env->risk, &d, (double)(env->rnd >> 8) / 16777216.0,
+	    why, sizeof(why));
 	CEIL_T(ST_RULES);
 	snprintf(idtxt, sizeof(idtxt), "%lld", (long long)id);
-	ai.function_code = ACK_ACCEPTED;
+	ai.function_code = lifecycle_ack_code(LC_ACCEPTED, LC_ACCEPT);
 	ai.lrn = d.lrn;
 	ai.declaration_id = idtxt;
 	ai.mrn = mrn;
-	ai.status = "accepted";
+	ai.status = lifecycle_state_name(LC_ACCEPTED);
 	ai.lane = risk_lane_name(lane);
 	ai.digest_hex = digest;
 	if ((ack = ack_build(&ai)) == NULL)
@@ -372,6 +411,17 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
 	if (ack_serialize(ack, &resp, &resp_len) != 0)
 		goto done;
 	CEIL_T(ST_SERIALIZE);
+	/* green lane, automatic release: a second signed acknowledgement */
+	if (lane == LANE_GREEN && env->auto_release) {
+		xmlFreeDoc(ack);
+		ai.function_code = lifecycle_ack_code(LC_RELEASED, LC_RELEASE);
+		ai.status = lifecycle_state_name(LC_RELEASED);
+		ai.reason = "green lane: automatic release";
+		if ((ack = ack_build(&ai)) == NULL || dsig_sign(env->signer, ack, &e) != 0 ||
+		    ack_serialize(ack, &resp2, &resp2_len) != 0)
+			goto done;
+	}
+	CEIL_T(ST_RELEASE);
 	rc = 0;
 	if (keep) {
 		decl_clear(&doc->d);
@@ -381,10 +431,14 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
 		memcpy(doc->mrn, mrn, sizeof(mrn));
 		snprintf(doc->signer, sizeof(doc->signer), "%s", has_sig ? sr.party : "");
 		snprintf(doc->lane, sizeof(doc->lane), "%s", risk_lane_name(lane));
+		snprintf(doc->lane_reason, sizeof(doc->lane_reason), "%s", why);
 		free(doc->resp);
+		free(doc->resp2);
 		doc->resp = resp;
 		doc->resp_len = resp_len;
-		resp = NULL;
+		doc->resp2 = resp2;
+		doc->resp2_len = resp2_len;
+		resp = resp2 = NULL;
 		doc->ok = 1;
 	}
 done:
@@ -393,6 +447,7 @@ done:
 	xmlFreeDoc(x);
 	xmlFreeDoc(ack);
 	free(resp);
+	free(resp2);
 	decl_clear(&d);
 	err_clear(&e);
 	CEIL_T(ST_FREE);
@@ -483,22 +538,30 @@ ceil_send(PGconn *c, struct ceil_doc *docs, size_t from, size_t n, int64_t base,
 		v[6] = d->function[0] ? d->function : NULL;
 		v[7] = d->type[0] ? d->type : NULL;
 		v[8] = dc->mrn;
-		v[9] = "accepted";
+		v[9] = lifecycle_state_name(LC_ACCEPTED);
 		v[10] = dc->lane;
-		v[11] = items;
-		v[12] = hs;
-		v[13] = d->invoice_amount[0] ? d->invoice_amount : NULL;
-		v[14] = d->invoice_currency[0] ? d->invoice_currency : NULL;
-		v[15] = (const char *)dig;
-		len[15] = 32;
-		fmt[15] = 1;
-		v[16] = dc->buf;
-		len[16] = (int)dc->len;
+		v[11] = dc->lane_reason[0] ? dc->lane_reason : NULL;
+		v[12] = items;
+		v[13] = hs;
+		v[14] = d->invoice_amount[0] ? d->invoice_amount : NULL;
+		v[15] = d->invoice_currency[0] ? d->invoice_currency : NULL;
+		v[16] = (const char *)dig;
+		len[16] = 32;
 		fmt[16] = 1;
-		v[17] = ACK_ACCEPTED;
-		v[18] = dc->resp;
-		len[18] = (int)dc->resp_len;
-		fmt[18] = 1;
+		v[17] = dc->buf;
+		len[17] = (int)dc->len;
+		fmt[17] = 1;
+		v[18] = NULL; /* errors: none, the documents are valid */
+		v[19] = lifecycle_ack_code(LC_ACCEPTED, LC_ACCEPT);
+		v[20] = dc->resp;
+		len[20] = (int)dc->resp_len;
+		fmt[20] = 1;
+		v[21] = dc->resp2 ? lifecycle_state_name(LC_RELEASED) : NULL;
+		v[22] = dc->resp2 ? "green lane: automatic release" : NULL;
+		v[23] = dc->resp2 ? lifecycle_ack_code(LC_RELEASED, LC_RELEASE) : NULL;
+		v[24] = dc->resp2;
+		len[24] = (int)dc->resp2_len;
+		fmt[24] = 1;
 		if (!PQsendQueryPrepared(c, "store", CEIL_STORE_PARAMS, v, len, fmt, 1))
 			return -1;
 	}
@@ -544,7 +607,8 @@ ceil_recv(PGconn *c, size_t n, size_t *n_new)
 
 static const char ceil_store_sql[] =
     "SELECT outcome, declaration_id, ack_seq, receipt FROM declared_store("
-    "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)";
+    "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,"
+    "$20,$21,$22,$23,$24,$25)";
 
 /* Stores docs[0..n) in batches; fills *pg_us, *client_us, *wall_per_s. */
 static int
@@ -628,7 +692,8 @@ done:
 struct ceil_opts {
 	const char *profile_conf, *root, *trusted_ca, *ack_cert, *ack_key, *dir;
 	const char *conninfo, *pidfile, *submitter, *country, *data;
-	long count, batch, cores;
+	const char *risk_rules;
+	long count, batch, cores, auto_release;
 };
 
 static int
@@ -644,6 +709,7 @@ ceil_env_new(struct ceil_env *env, const struct ceil_opts *o, struct ini *ini)
 	env->lim = (struct xmlp_limits)XMLP_DEFAULT_LIMITS;
 	env->lim.max_bytes = 10u << 20;
 	env->country = o->country;
+	env->auto_release = o->auto_release;
 	env->rnd = 12345;
 	snprintf(cpath, sizeof(cpath), "%s/countries.txt", o->data);
 	snprintf(kpath, sizeof(kpath), "%s/currencies.txt", o->data);
@@ -657,7 +723,7 @@ ceil_env_new(struct ceil_env *env, const struct ceil_opts *o, struct ini *ini)
 	if ((env->trust = dsig_trust_new(o->trusted_ca, NULL, &e)) == NULL ||
 	    (env->signer = dsig_signer_new(o->ack_key, o->ack_cert, &e)) == NULL ||
 	    (env->rules = rules_new(&ro, &e)) == NULL ||
-	    (env->risk = risk_new(NULL, &e)) == NULL) {
+	    (env->risk = risk_new(o->risk_rules, &e)) == NULL) {
 		ceil_errs("setup", &e);
 		goto done;
 	}
@@ -670,6 +736,10 @@ done:
 static void
 ceil_env_free(struct ceil_env *env)
 {
+	int f;
+
+	for (f = 0; f < PF_COUNT; f++)
+		free(env->ptr[f]);
 	profile_set_free(env->ps);
 	dsig_trust_free(env->trust);
 	dsig_signer_free(env->signer);
@@ -753,6 +823,7 @@ done:
 	for (i = 0; docs != NULL && i < n; i++) {
 		free(docs[i].buf);
 		free(docs[i].resp);
+		free(docs[i].resp2);
 		decl_clear(&docs[i].d);
 	}
 	free(docs);
@@ -894,6 +965,7 @@ ceil_usage(void)
 	    "                   --ack-key K --dir DOCS [--count 4096] [--cores N]\n"
 	    "                   [--conninfo S --pg-pidfile F] [--batch 256]\n"
 	    "                   [--submitter ID] [--country GB] [--data DIR]\n"
+	    "                   [--risk-rules F] [--auto-release 1]\n"
 	    "       ceiling sign --sign-cert C --sign-key K [--jobs N] [--prefix P] IN OUT\n");
 	exit(2);
 }
@@ -918,7 +990,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_PCONF = 256, OPT_ROOT, OPT_TCA, OPT_ACERT, OPT_AKEY, OPT_DIR,
 		OPT_COUNT, OPT_CORES, OPT_CONNINFO, OPT_PIDFILE, OPT_BATCH, OPT_SUBM,
-		OPT_COUNTRY, OPT_DATA, OPT_SCERT, OPT_SKEY, OPT_JOBS, OPT_PREFIX };
+		OPT_COUNTRY, OPT_DATA, OPT_SCERT, OPT_SKEY, OPT_JOBS, OPT_PREFIX, OPT_RISK, OPT_AUTOREL };
 	static const struct option lo[] = {
 		{ "profile-conf", required_argument, NULL, OPT_PCONF },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -938,6 +1010,8 @@ main(int argc, char **argv)
 		{ "sign-key", required_argument, NULL, OPT_SKEY },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "prefix", required_argument, NULL, OPT_PREFIX },
+		{ "risk-rules", required_argument, NULL, OPT_RISK },
+		{ "auto-release", required_argument, NULL, OPT_AUTOREL },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ceil_opts o = { 0 };
@@ -950,6 +1024,7 @@ main(int argc, char **argv)
 		ceil_usage();
 	sign = strcmp(argv[1], "sign") == 0;
 	o.count = 4096;
+	o.auto_release = 1;
 	o.batch = 256;
 	o.cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o.submitter = "GB000000000001";
@@ -976,6 +1051,8 @@ main(int argc, char **argv)
 		case OPT_SKEY: skey = optarg; break;
 		case OPT_JOBS: jobs = ceil_num(optarg, 1, 64); break;
 		case OPT_PREFIX: prefix = optarg; break;
+		case OPT_RISK: o.risk_rules = optarg; break;
+		case OPT_AUTOREL: o.auto_release = ceil_num(optarg, 0, 1); break;
 		default: ceil_usage();
 		}
 	}

@@ -203,7 +203,8 @@ suite_clean(void)
 /* ---- the example config ---- */
 
 static const char *t_path_keys[] = { "cert", "key", "enterprise_ca",
-	"officer_ca", "crl", "trusted_ca", "schema", "sql_dir", "web_root" };
+	"officer_ca", "crl", "trusted_ca", "schema", "sql_dir", "web_root",
+	"data_dir" };
 
 /* Copies the example into tdir/ex, pointing every non-empty path at a
  * temporary file named after its section and key; with uncomment, the
@@ -242,6 +243,7 @@ t_example(int uncomment, const char *out_rel)
 				    t_path_keys[i]);
 				T_FMT(rel, "ex/%s", name);
 				if (strcmp(t_path_keys[i], "sql_dir") == 0 ||
+				    strcmp(t_path_keys[i], "data_dir") == 0 ||
 				    strcmp(t_path_keys[i], "web_root") == 0)
 					t_mkdir(rel);
 				else

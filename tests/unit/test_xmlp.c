@@ -267,6 +267,40 @@ test_strip(void)
 	err_clear(&e);
 }
 
+/* Joining text split by many comments stays linear. */
+static void
+test_strip_many(void)
+{
+	const int n = 500000;
+	char *s = malloc((size_t)n * 9 + 16), *p = s;
+	struct errs e;
+	xmlDocPtr doc;
+	xmlNodePtr r;
+	double t0;
+	int i;
+
+	p += sprintf(p, "<r>");
+	for (i = 0; i < n; i++) {
+		memcpy(p, "ab<!---->", 9);
+		p += 9;
+	}
+	p += sprintf(p, "</r>");
+	err_init(&e);
+	t0 = now_s();
+	doc = xmlp_parse(s, (size_t)(p - s), &lim, &e);
+	t0 = now_s() - t0;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	r = xmlDocGetRootElement(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->children);
+	CU_ASSERT_PTR_NULL(r->children->next);
+	CU_ASSERT_EQUAL(xmlStrlen(r->children->content), 2 * n);
+	CU_ASSERT(t0 < 2.0);
+	printf("\n  %d comments in %.3f s ", n, t0);
+	xmlFreeDoc(doc);
+	err_clear(&e);
+	free(s);
+}
+
 static void
 test_node_path(void)
 {
@@ -539,6 +573,7 @@ main(void)
 	CU_add_test(s, "pre-scan follows XML syntax", test_prescan_syntax);
 	CU_add_test(s, "encodings and malformed input", test_encodings_malformed);
 	CU_add_test(s, "comments and PIs removed", test_strip);
+	CU_add_test(s, "many comments", test_strip_many);
 	CU_add_test(s, "node pointers", test_node_path);
 	CU_add_test(s, "parser attack set", test_attacks);
 	CU_add_test(s, "DTD and entity vectors", test_vectors);

@@ -1,0 +1,45 @@
+/* push: delivery of each party's signed acknowledgements to the HTTPS
+ * callback it registered (PUT /v1/callback {"url": "https://..."}), in
+ * sequence order, with the daemon's client certificate.
+ *
+ * Several instances share the work through push_state: an instance leases
+ * a party's stream (FOR UPDATE SKIP LOCKED, then locked_by/locked_until),
+ * POSTs the next acknowledgement, and records the outcome while advancing
+ * delivered_seq under the same lease.  2xx: delivered; 4xx (but 408, 429):
+ * rejected and skipped; anything else (timeout, connection error, 5xx):
+ * retried with backoff 1 s doubling to 5 min, blocking the stream; older
+ * than the retention: expired and skipped.  A crash (or a lease that ran
+ * out) between a delivery and its record delivers that acknowledgement
+ * once more, with the same Declared-Ack-Seq: receivers deduplicate by it.
+ *
+ * Environment (until config keys exist): DECLARED_PUSH_CA (extra CA file
+ * for receivers' server certificates, besides the system store),
+ * DECLARED_PUSH_RETENTION_S (default 604800), DECLARED_PUSH_TIMEOUT_S
+ * (per delivery, default 10). */
+#ifndef DECLARED_PUSH_H
+#define DECLARED_PUSH_H
+
+#include "err.h"
+#include "job.h"
+
+struct daemon;
+struct push;
+struct evhttp_request;
+
+/* Builds the client TLS context from cfg ([tls] cert and key). */
+struct push *push_new(struct daemon *d, struct errs *e);
+/* GET, PUT and DELETE /v1/callback (enterprise role). */
+void push_route(struct push *p, struct evhttp_request *req, const char *party,
+    enum role role);
+/* New acknowledgements may be waiting: look for work soon. */
+void push_wake(struct push *p);
+/* A database connection became idle or the up/down state changed. */
+void push_db_idle(struct push *p);
+/* Stopping: no new leases; deliveries in flight finish and release. */
+void push_drain(struct push *p);
+/* Cancels deliveries in flight and answers held requests; before the HTTP
+ * server is freed.  Leases left behind run out (lease time) by themselves. */
+void push_stop(struct push *p);
+void push_free(struct push *p); /* NULL ok; after db_free */
+
+#endif

@@ -1,0 +1,781 @@
+/* The push delivery engine.  A party's stream moves: claim (lease, first
+ * acknowledgement) -> HTTPS POST -> record the outcome (which, for a done
+ * acknowledgement, also renews the lease and returns the next one, or
+ * releases the lease when the stream is caught up) -> POST ... .  A failed
+ * attempt releases the lease with a backoff.  Connection objects are freed
+ * only from timers and database callbacks, never inside their own. */
+#include "pushq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+
+#define PUSH_BACKOFF_MAX_S "300"
+
+/* Leases up to $2 parties whose stream has work, with their next
+ * acknowledgement.  Columns (shared with pushq_sql_advance): party, url,
+ * seq, body, declaration_id, expired. */
+static const char pushq_sql_claim[] =
+    "WITH c AS (SELECT s.party, s.delivered_seq FROM push_state s "
+    "JOIN parties p ON p.id = s.party "
+    "WHERE p.callback_url IS NOT NULL AND p.ack_seq > s.delivered_seq "
+    "AND s.next_attempt_at <= now() "
+    "AND (s.locked_until IS NULL OR s.locked_until < now()) "
+    "ORDER BY s.next_attempt_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED) "
+    "UPDATE push_state s SET locked_by = $1, "
+    "locked_until = now() + make_interval(secs => $3) "
+    "FROM c JOIN parties p ON p.id = c.party "
+    "LEFT JOIN acks a ON a.party = c.party AND a.seq = c.delivered_seq + 1 "
+    "WHERE s.party = c.party "
+    "RETURNING s.party, p.callback_url, c.delivered_seq + 1, a.body, "
+    "a.declaration_id, a.created_at < now() - make_interval(secs => $4)";
+
+/* Records a done acknowledgement ($2) and moves past it if we still hold
+ * the lease; keeps the lease ($7) when there is more, and returns the
+ * next one.  No row: the lease was lost. */
+static const char pushq_sql_advance[] =
+    "WITH ins AS (INSERT INTO push_attempts (party, seq, outcome, "
+    "http_status, error, instance) VALUES ($1, $2, $4, $5, $6, $3)), "
+    "u AS (UPDATE push_state s SET delivered_seq = $2, attempts = 0, "
+    "last_error = NULL, next_attempt_at = now(), "
+    "locked_by = CASE WHEN $7 AND p.ack_seq > $2 AND p.callback_url IS NOT "
+    "NULL THEN $3 END, "
+    "locked_until = CASE WHEN $7 AND p.ack_seq > $2 AND p.callback_url IS NOT "
+    "NULL THEN now() + make_interval(secs => $8) END "
+    "FROM parties p WHERE p.id = s.party AND s.party = $1 "
+    "AND s.locked_by = $3 AND s.delivered_seq = $2 - 1 "
+    "RETURNING s.party, s.locked_by, p.callback_url) "
+    "SELECT u.party, u.callback_url, a.seq, a.body, a.declaration_id, "
+    "a.created_at < now() - make_interval(secs => $9) FROM u "
+    "LEFT JOIN acks a ON a.party = u.party AND a.seq = $2 + 1 "
+    "AND u.locked_by IS NOT NULL";
+
+/* Records a failed attempt and releases the lease until the backoff ends:
+ * 1 s after the first failure, doubling, at most PUSH_BACKOFF_MAX_S. */
+static const char pushq_sql_fail[] =
+    "WITH ins AS (INSERT INTO push_attempts (party, seq, outcome, "
+    "http_status, error, instance) VALUES ($1, $2, 'failed', $4, $5, $3)) "
+    "UPDATE push_state SET attempts = attempts + 1, last_error = $5, "
+    "next_attempt_at = now() + make_interval(secs => least("
+    PUSH_BACKOFF_MAX_S ", power(2, least(attempts, 16)))), "
+    "locked_by = NULL, locked_until = NULL "
+    "WHERE party = $1 AND locked_by = $3 AND delivered_seq = $2 - 1";
+
+#define PUSHQ_TS(col) "to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+static const char pushq_sql_cb_get[] =
+    "SELECT json_build_object('url', p.callback_url, "
+    "'delivered_seq', s.delivered_seq, 'last_seq', p.ack_seq, "
+    "'attempts', s.attempts, 'last_error', s.last_error, "
+    "'next_attempt_at', " PUSHQ_TS("s.next_attempt_at") ")::text "
+    "FROM parties p JOIN push_state s ON s.party = p.id "
+    "WHERE p.id = $1 AND p.callback_url IS NOT NULL";
+
+/* A new registration starts after the party's last acknowledgement; a
+ * changed URL keeps the position. */
+static const char pushq_sql_cb_put[] =
+    "WITH pt AS (INSERT INTO parties AS pt (id, callback_url) VALUES ($1, $2) "
+    "ON CONFLICT (id) DO UPDATE SET callback_url = EXCLUDED.callback_url "
+    "RETURNING pt.id, pt.ack_seq, pt.callback_url), "
+    "ps AS (INSERT INTO push_state (party, delivered_seq) "
+    "SELECT id, ack_seq FROM pt ON CONFLICT (party) DO NOTHING "
+    "RETURNING delivered_seq) "
+    "SELECT json_build_object('url', pt.callback_url, 'delivered_seq', "
+    "COALESCE((SELECT delivered_seq FROM ps), s.delivered_seq), "
+    "'last_seq', pt.ack_seq)::text "
+    "FROM pt LEFT JOIN push_state s ON s.party = pt.id";
+
+static const char pushq_sql_cb_delete[] =
+    "WITH s AS (DELETE FROM push_state WHERE party = $1) "
+    "UPDATE parties SET callback_url = NULL "
+    "WHERE id = $1 AND callback_url IS NOT NULL";
+
+SSL_CTX *
+pushq_ctx(const struct config *cfg, struct errs *e)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	const char *ca = getenv("DECLARED_PUSH_CA");
+	char msg[200];
+
+	if (ctx == NULL)
+		goto fail;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+		log_warnx("msg=\"push: no system CA store\"");
+	if (ca != NULL && *ca != '\0' &&
+	    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		err_add(e, "TLS_CONFIG", 0, "DECLARED_PUSH_CA",
+		    "cannot load the CA file %s", ca);
+		goto out;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	return ctx;
+fail:
+	ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
+	err_add(e, "TLS_CONFIG", 0, "tls.cert",
+	    "push client certificate: %s", msg);
+out:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void
+pushq_later(struct push *p)
+{
+	if (!p->stopped && p->kick != NULL)
+		event_active(p->kick, EV_TIMEOUT, 0);
+}
+
+static void
+pushq_conn_free(struct pslot *s)
+{
+	if (s->evcon == NULL)
+		return;
+	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	evhttp_connection_free(s->evcon);
+	s->evcon = NULL;
+	s->dead = 0;
+	s->conn_key[0] = '\0';
+}
+
+void
+pushq_slot_close(struct pslot *s)
+{
+	struct evhttp_request *r = s->hreq;
+
+	if (s->timer != NULL) {
+		event_free(s->timer);
+		s->timer = NULL;
+	}
+	s->hreq = NULL;
+	if (r != NULL)
+		evhttp_cancel_request(r); /* calls no request callback */
+	pushq_conn_free(s);
+}
+
+/* Queues the slot's outcome for recording. */
+static void
+pushq_record(struct pslot *s)
+{
+	struct push *p = s->p;
+
+	switch (s->out) {
+	case PO_DELIVERED: p->n_delivered++; break;
+	case PO_REJECTED: p->n_rejected++; break;
+	case PO_FAILED: p->n_failed++; break;
+	case PO_EXPIRED: p->n_expired++; break;
+	default: break;
+	}
+	if (s->out != PO_DELIVERED)
+		log_info("msg=\"push %s\" party=%s seq=%lld status=%d error=\"%s\"",
+		    s->out == PO_REJECTED ? "rejected" : s->out == PO_EXPIRED ?
+		    "expired" : "failed", s->party, (long long)s->seq,
+		    s->http_status, s->err);
+	s->qnext = NULL;
+	if (p->qtail != NULL)
+		p->qtail->qnext = s;
+	else
+		p->qhead = s;
+	p->qtail = s;
+	pushq_later(p);
+}
+
+static void
+pushq_release(struct pslot *s)
+{
+	s->busy = 0;
+	free(s->body);
+	s->body = NULL;
+	s->blen = 0;
+	s->out = PO_NONE;
+	s->p->d->inflight--;
+}
+
+static void
+pushq_on_conn_close(struct evhttp_connection *c, void *arg)
+{
+	struct pslot *s = arg;
+
+	if (s->evcon == c)
+		s->dead = 1;
+}
+
+static void
+pushq_on_error(enum evhttp_request_error err, void *arg)
+{
+	struct pslot *s = arg;
+
+	s->req_error = (int)err;
+}
+
+static const char *
+pushq_error_name(int e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT: return "timeout";
+	case EVREQ_HTTP_EOF: return "connection closed";
+	case EVREQ_HTTP_INVALID_HEADER: return "invalid response";
+	case EVREQ_HTTP_BUFFER_ERROR: return "connection error";
+	case EVREQ_HTTP_DATA_TOO_LONG: return "response too long";
+	default: return "cannot connect";
+	}
+}
+
+static void
+pushq_on_response(struct evhttp_request *req, void *arg)
+{
+	struct pslot *s = arg;
+	int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	struct bufferevent *bev;
+	unsigned long tls;
+
+	if (s->hreq == NULL)
+		return; /* given up already */
+	s->hreq = NULL;
+	evtimer_del(s->timer);
+	s->http_status = code;
+	s->err[0] = '\0';
+	if (code == 0) {
+		s->dead = 1;
+		s->out = PO_FAILED;
+		bev = s->evcon ? evhttp_connection_get_bufferevent(s->evcon) : NULL;
+		tls = bev ? bufferevent_get_openssl_error(bev) : 0;
+		if (tls != 0) {
+			snprintf(s->err, sizeof(s->err), "tls: ");
+			ERR_error_string_n(tls, s->err + 5, sizeof(s->err) - 5);
+		} else {
+			snprintf(s->err, sizeof(s->err), "%s",
+			    pushq_error_name(s->req_error));
+		}
+	} else if (code >= 200 && code < 300) {
+		s->out = PO_DELIVERED;
+	} else if (code >= 400 && code < 500 && code != 408 && code != 429) {
+		s->out = PO_REJECTED;
+		snprintf(s->err, sizeof(s->err), "HTTP %d", code);
+	} else {
+		s->out = PO_FAILED;
+		snprintf(s->err, sizeof(s->err), "HTTP %d", code);
+	}
+	s->used_ns = daemon_now_ns();
+	pushq_record(s);
+}
+
+static void
+pushq_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct pslot *s = arg;
+	struct evhttp_request *r = s->hreq;
+
+	if (r == NULL)
+		return;
+	s->hreq = NULL;
+	evhttp_cancel_request(r);
+	s->dead = 1;
+	s->out = PO_FAILED;
+	s->http_status = 0;
+	snprintf(s->err, sizeof(s->err), "timeout after %d s", s->p->timeout_s);
+	pushq_record(s);
+}
+
+static struct evhttp_connection *
+pushq_connect(struct pslot *s, const char *host, int port)
+{
+	struct push *p = s->p;
+	struct event_base *base = p->d->base;
+	struct bufferevent *bev;
+	struct evhttp_connection *c;
+	unsigned char ip[16];
+	int is_ip;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(p->ctx)) == NULL)
+		return NULL;
+	is_ip = evutil_inet_pton(AF_INET, host, ip) == 1 ||
+	    evutil_inet_pton(AF_INET6, host, ip) == 1;
+	if ((is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) :
+	    SSL_set1_host(ssl, host)) != 1 ||
+	    (!is_ip && SSL_set_tlsext_host_name(ssl, host) != 1)) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c = evhttp_connection_base_bufferevent_new(base, p->dns, bev, host,
+	    (ev_uint16_t)port);
+	if (c == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	evhttp_connection_set_timeout(c, p->timeout_s);
+	evhttp_connection_set_retries(c, 0);
+	evhttp_connection_set_max_body_size(c, PUSH_RESP_MAX);
+	evhttp_connection_set_max_headers_size(c, 64 * 1024);
+	evhttp_connection_set_closecb(c, pushq_on_conn_close, s);
+	return c;
+}
+
+/* POSTs the slot's acknowledgement: 0, or -1 with s->err set. */
+static int
+pushq_http(struct pslot *s)
+{
+	struct push *p = s->p;
+	struct evhttp_uri *u = evhttp_uri_parse_with_flags(s->url, 0);
+	const char *host = u ? evhttp_uri_get_host(u) : NULL;
+	const char *path, *query;
+	char key[PUSH_URL_MAX + 8], target[PUSH_URL_MAX], hv[PUSH_URL_MAX + 8], n[24];
+	struct evhttp_request *req = NULL;
+	struct evkeyvalq *h;
+	struct timeval tv = { p->timeout_s + 2, 0 };
+	int port, rc = -1;
+
+	if (host == NULL || *host == '\0') {
+		snprintf(s->err, sizeof(s->err), "bad callback URL");
+		goto out;
+	}
+	port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 443;
+	path = evhttp_uri_get_path(u);
+	query = evhttp_uri_get_query(u);
+	snprintf(target, sizeof(target), "%s%s%s", path && *path ? path : "/",
+	    query ? "?" : "", query ? query : "");
+	snprintf(key, sizeof(key), "%s:%d", host, port);
+	if (s->evcon != NULL && (s->dead || strcmp(key, s->conn_key) != 0))
+		pushq_conn_free(s);
+	if (s->evcon == NULL) {
+		if ((s->evcon = pushq_connect(s, host, port)) == NULL) {
+			snprintf(s->err, sizeof(s->err), "cannot create a connection");
+			goto out;
+		}
+		snprintf(s->conn_key, sizeof(s->conn_key), "%s", key);
+	}
+	if (s->timer == NULL &&
+	    (s->timer = evtimer_new(p->d->base, pushq_on_deadline, s)) == NULL)
+		goto nomem;
+	if ((req = evhttp_request_new(pushq_on_response, s)) == NULL)
+		goto nomem;
+	evhttp_request_set_error_cb(req, pushq_on_error);
+	h = evhttp_request_get_output_headers(req);
+	if (port == 443)
+		snprintf(hv, sizeof(hv), strchr(host, ':') ? "[%s]" : "%s", host);
+	else
+		snprintf(hv, sizeof(hv), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
+		    host, port);
+	snprintf(n, sizeof(n), "%lld", (long long)s->seq);
+	if (evhttp_add_header(h, "Host", hv) != 0 ||
+	    evhttp_add_header(h, "Content-Type", "application/xml") != 0 ||
+	    evhttp_add_header(h, "User-Agent", "declared") != 0 ||
+	    evhttp_add_header(h, "Declared-Party", s->party) != 0 ||
+	    evhttp_add_header(h, "Declared-Ack-Seq", n) != 0 ||
+	    (s->decl[0] && evhttp_add_header(h, "Declared-Declaration-Id",
+	    s->decl) != 0) ||
+	    evbuffer_add(evhttp_request_get_output_buffer(req), s->body,
+	    s->blen) != 0)
+		goto nomem;
+	s->req_error = -1;
+	s->hreq = req;
+	evtimer_add(s->timer, &tv);
+	/* may call pushq_on_response at once (connection refused) */
+	if (evhttp_make_request(s->evcon, req, EVHTTP_REQ_POST, target) != 0) {
+		/* not queued, not freed, no callback */
+		s->hreq = NULL;
+		evtimer_del(s->timer);
+		evhttp_request_free(req);
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err), "cannot send the request");
+		req = NULL;
+		goto out;
+	}
+	req = NULL;
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(s->err, sizeof(s->err), "out of memory");
+out:
+	if (req != NULL)
+		evhttp_request_free(req);
+	if (u != NULL)
+		evhttp_uri_free(u);
+	return rc;
+}
+
+/* The slot holds a lease and an acknowledgement: deliver or expire it. */
+static void
+pushq_start(struct pslot *s)
+{
+	s->http_status = 0;
+	s->err[0] = '\0';
+	if (s->body == NULL || s->out == PO_EXPIRED) {
+		s->out = PO_EXPIRED;
+		snprintf(s->err, sizeof(s->err), "%s", s->body == NULL ?
+		    "acknowledgement no longer stored" : "older than the retention");
+		pushq_record(s);
+		return;
+	}
+	s->out = PO_NONE;
+	if (pushq_http(s) != 0) {
+		s->out = PO_FAILED;
+		pushq_record(s);
+	}
+}
+
+/* Loads row into s (columns party, url, seq, body, declaration_id,
+ * expired, in binary format); -1 when out of memory. */
+static int
+pushq_load(struct pslot *s, const PGresult *r, int row)
+{
+	size_t blen = (size_t)PQgetlength(r, row, 3);
+
+	snprintf(s->party, sizeof(s->party), "%s", PQgetvalue(r, row, 0));
+	snprintf(s->url, sizeof(s->url), "%s", PQgetvalue(r, row, 1));
+	s->seq = json_pg_int8(r, row, 2);
+	free(s->body);
+	s->body = NULL;
+	s->blen = 0;
+	if (!PQgetisnull(r, row, 3)) {
+		if ((s->body = malloc(blen + 1)) == NULL)
+			return -1;
+		memcpy(s->body, PQgetvalue(r, row, 3), blen);
+		s->blen = blen;
+	}
+	s->decl[0] = '\0';
+	if (!PQgetisnull(r, row, 4))
+		snprintf(s->decl, sizeof(s->decl), "%lld",
+		    (long long)json_pg_int8(r, row, 4));
+	s->out = !PQgetisnull(r, row, 5) && PQgetlength(r, row, 5) == 1 &&
+	    PQgetvalue(r, row, 5)[0] ? PO_EXPIRED : PO_NONE;
+	return 0;
+}
+
+/* A free slot for party: its own (with its connection) when idle, else
+ * one without a connection, else the least recently used. */
+static struct pslot *
+pushq_slot_for(struct push *p, const char *party)
+{
+	struct pslot *s, *best = NULL;
+	int i;
+
+	for (i = 0; i < PUSH_SLOTS; i++) {
+		s = &p->slot[i];
+		if (s->busy)
+			continue;
+		if (strcmp(s->party, party) == 0)
+			return s;
+		if (best == NULL || (best->evcon != NULL && (s->evcon == NULL ||
+		    s->used_ns < best->used_ns)))
+			best = s;
+	}
+	if (best != NULL)
+		pushq_conn_free(best);
+	return best;
+}
+
+static int
+pushq_free_slots(const struct push *p)
+{
+	int i, n = 0;
+
+	for (i = 0; i < PUSH_SLOTS; i++)
+		n += !p->slot[i].busy;
+	return n;
+}
+
+static int
+pushq_send(PGconn *c, void *arg)
+{
+	struct punit *u = arg;
+	struct push *p = u->p;
+	char seq[24], st[16], lease[16], ret[24], lim[16];
+	const char *v[9];
+	int i, ok = 1;
+
+	snprintf(lease, sizeof(lease), "%d", p->lease_s);
+	snprintf(ret, sizeof(ret), "%ld", p->retention_s);
+	for (i = 0; i < u->n && ok; i++) {
+		struct pop *o = &u->op[i];
+		struct pslot *s = o->s;
+
+		if (o->kind == OP_CB) {
+			v[0] = o->cb->party;
+			v[1] = o->cb->url;
+			ok = PQsendQueryParams(c, o->cb->cmd == EVHTTP_REQ_PUT ?
+			    pushq_sql_cb_put : o->cb->cmd == EVHTTP_REQ_DELETE ?
+			    pushq_sql_cb_delete : pushq_sql_cb_get,
+			    o->cb->cmd == EVHTTP_REQ_PUT ? 2 : 1, NULL, v, NULL,
+			    NULL, 0);
+			continue;
+		}
+		if (o->kind == OP_CLAIM) {
+			snprintf(lim, sizeof(lim), "%d", u->claim_limit);
+			v[0] = p->instance;
+			v[1] = lim;
+			v[2] = lease;
+			v[3] = ret;
+			ok = PQsendQueryParams(c, pushq_sql_claim, 4, NULL, v,
+			    NULL, NULL, 1);
+			continue;
+		}
+		snprintf(seq, sizeof(seq), "%lld", (long long)s->seq);
+		snprintf(st, sizeof(st), "%d", s->http_status);
+		v[0] = s->party;
+		v[1] = seq;
+		v[2] = p->instance;
+		if (s->out == PO_FAILED) {
+			v[3] = s->http_status ? st : NULL;
+			v[4] = s->err;
+			ok = PQsendQueryParams(c, pushq_sql_fail, 5, NULL, v,
+			    NULL, NULL, 1);
+			continue;
+		}
+		v[3] = s->out == PO_DELIVERED ? "delivered" :
+		    s->out == PO_REJECTED ? "rejected" : "expired";
+		v[4] = s->http_status ? st : NULL;
+		v[5] = s->err[0] ? s->err : NULL;
+		v[6] = p->draining ? "false" : "true";
+		v[7] = lease;
+		v[8] = ret;
+		ok = PQsendQueryParams(c, pushq_sql_advance, 9, NULL, v, NULL,
+		    NULL, 1);
+	}
+	return ok && PQpipelineSync(c) ? 0 : -1;
+}
+
+static void
+pushq_claimed(struct push *p, const PGresult *r)
+{
+	struct pslot *s;
+	int i;
+
+	for (i = 0; i < PQntuples(r); i++) {
+		if ((s = pushq_slot_for(p, PQgetvalue(r, i, 0))) == NULL)
+			break; /* cannot happen: the limit was the free slots */
+		s->busy = 1;
+		p->d->inflight++;
+		if (pushq_load(s, r, i) != 0) {
+			s->out = PO_FAILED;
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			pushq_record(s);
+			continue;
+		}
+		pushq_start(s);
+	}
+}
+
+static void
+pushq_recorded(struct pslot *s, const PGresult *r)
+{
+	if (s->out == PO_FAILED || PQntuples(r) == 0) {
+		if (s->out != PO_FAILED)
+			log_warnx("msg=\"push lease lost\" party=%s seq=%lld",
+			    s->party, (long long)s->seq);
+		pushq_release(s);
+		return;
+	}
+	if (PQgetisnull(r, 0, 2)) {          /* caught up, lease released */
+		pushq_release(s);
+		return;
+	}
+	if (pushq_load(s, r, 0) != 0) {
+		s->out = PO_FAILED;
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		pushq_record(s);
+		return;
+	}
+	pushq_start(s);
+}
+
+void
+pushq_cb_end(struct push *p, struct pcb *c, int status, const char *json,
+    size_t len)
+{
+	if (c->req != NULL) {
+		if (json != NULL)
+			json_reply_raw(p->d, c->req, status, "application/json",
+			    json, len);
+		else if (status == 204)
+			evhttp_send_reply(c->req, 204, NULL, NULL);
+		else if (status == 404)
+			http_error(p->d, c->req, 404, "NO_CALLBACK",
+			    "no callback registered", 0);
+		else if (status == 503)
+			http_error(p->d, c->req, 503, "DB_UNAVAILABLE",
+			    "the database is unavailable, try again", 2);
+		else
+			http_error(p->d, c->req, 500, "INTERNAL",
+			    "cannot store the callback", 0);
+	}
+	p->d->inflight--;
+	free(c);
+}
+
+static void
+pushq_cb_result(struct push *p, struct pcb *c, const PGresult *r)
+{
+	if (c->cmd == EVHTTP_REQ_DELETE) {
+		pushq_cb_end(p, c, strcmp(PQcmdTuples((PGresult *)r), "0") == 0 ?
+		    404 : 204, NULL, 0);
+		return;
+	}
+	if (PQntuples(r) != 1) {
+		pushq_cb_end(p, c, c->cmd == EVHTTP_REQ_GET ? 404 : 500, NULL, 0);
+		return;
+	}
+	if (c->cmd == EVHTTP_REQ_PUT)
+		log_info("msg=\"push callback registered\" party=%s url=\"%s\"",
+		    c->party, c->url);
+	pushq_cb_end(p, c, 200, PQgetvalue(r, 0, 0),
+	    (size_t)PQgetlength(r, 0, 0));
+	if (c->cmd == EVHTTP_REQ_PUT)
+		p->want_claim = 1;
+}
+
+static int
+pushq_result(PGresult *r, void *arg)
+{
+	struct punit *u = arg;
+	struct pop *o;
+	ExecStatusType st = PQresultStatus(r);
+
+	if (u->next >= u->n || (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK))
+		return -1;
+	o = &u->op[u->next++];
+	switch (o->kind) {
+	case OP_CB:
+		pushq_cb_result(u->p, o->cb, r);
+		break;
+	case OP_CLAIM:
+		pushq_claimed(u->p, r);
+		break;
+	case OP_RECORD:
+		pushq_recorded(o->s, r);
+		break;
+	}
+	return 0;
+}
+
+static void
+pushq_done(void *arg, int ok, const char *err)
+{
+	struct punit *u = arg;
+	struct push *p = u->p;
+	int i;
+
+	if (!ok)
+		log_warnx("msg=\"push database work failed\" reason=\"%s\"",
+		    err ? err : "");
+	for (i = u->next; i < u->n; i++) {
+		struct pop *o = &u->op[i];
+
+		if (o->kind == OP_CB)
+			pushq_cb_end(p, o->cb, 503, NULL, 0);
+		else if (o->kind == OP_RECORD && !p->stopped) {
+			/* again later: the guards make a second record harmless */
+			o->s->qnext = NULL;
+			if (p->qtail != NULL)
+				p->qtail->qnext = o->s;
+			else
+				p->qhead = o->s;
+			p->qtail = o->s;
+		}
+	}
+	free(u);
+	p->cur = NULL;
+	if (ok)
+		pushq_later(p);  /* after a failure the tick retries */
+}
+
+void
+pushq_kick(struct push *p)
+{
+	struct punit *u;
+	struct db_unit du;
+	struct pcb *c;
+	struct pslot *s;
+	int nfree = pushq_free_slots(p);
+	int claim = p->want_claim && !p->draining && nfree > 0;
+
+	if (p->cur != NULL || p->stopped)
+		return;
+	if (p->qhead == NULL && p->cbhead == NULL && !claim)
+		return;
+	if (db_idle(p->d->db) == 0 || (u = calloc(1, sizeof(*u))) == NULL)
+		return;
+	u->p = p;
+	while ((c = p->cbhead) != NULL && u->n < PUSH_CB_PER_UNIT) {
+		p->cbhead = c->next;
+		p->ncb--;
+		u->op[u->n].kind = OP_CB;
+		u->op[u->n++].cb = c;
+	}
+	if (p->cbhead == NULL)
+		p->cbtail = NULL;
+	while ((s = p->qhead) != NULL && u->n < PUSH_SLOTS + PUSH_CB_PER_UNIT) {
+		p->qhead = s->qnext;
+		s->qnext = NULL;
+		u->op[u->n].kind = OP_RECORD;
+		u->op[u->n++].s = s;
+	}
+	if (p->qhead == NULL)
+		p->qtail = NULL;
+	if (claim) {
+		p->want_claim = 0;
+		u->claim_limit = nfree;
+		u->op[u->n++].kind = OP_CLAIM;
+	}
+	du.send = pushq_send;
+	du.result = pushq_result;
+	du.done = pushq_done;
+	du.arg = u;
+	p->cur = u;
+	if (db_run(p->d->db, &du) != 0)
+		pushq_done(u, 0, "no idle connection");
+}
+
+void
+pushq_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	pushq_kick(arg);
+}
+
+void
+pushq_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct push *p = arg;
+	uint64_t now = daemon_now_ns();
+	int i;
+
+	/* idle keep-alive connections are closed after a while */
+	for (i = 0; i < PUSH_SLOTS; i++) {
+		struct pslot *s = &p->slot[i];
+
+		if (!s->busy && s->evcon != NULL && (s->dead ||
+		    now - s->used_ns > (uint64_t)PUSH_IDLE_CONN_S * 1000000000u))
+			pushq_conn_free(s);
+	}
+	p->want_claim = 1;
+	pushq_kick(p);
+}

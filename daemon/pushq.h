@@ -1,0 +1,110 @@
+/* pushq: the delivery engine of push.c (internal to the push module): the
+ * per-party slots, the database units that lease, record and register,
+ * and the outbound HTTPS requests. */
+#ifndef DECLARED_PUSHQ_H
+#define DECLARED_PUSHQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+
+#include "err.h"
+
+#define PUSH_SLOTS 64                  /* deliveries at once */
+#define PUSH_TICK_MS 200
+#define PUSH_URL_MAX 1024
+#define PUSH_CB_QUEUE_MAX 256
+#define PUSH_CB_PER_UNIT 16
+#define PUSH_TIMEOUT_DEFAULT 10
+#define PUSH_RETENTION_DEFAULT (7L * 86400)
+#define PUSH_IDLE_CONN_S 30            /* keep-alive to a receiver */
+#define PUSH_RESP_MAX (1 << 20)        /* response body we read */
+
+struct config;
+struct daemon;
+struct evdns_base;
+struct event;
+
+enum push_outcome { PO_NONE, PO_DELIVERED, PO_REJECTED, PO_FAILED, PO_EXPIRED };
+
+struct pslot {
+	struct push *p;
+	struct pslot *qnext;           /* in the queue of outcomes to record */
+	int busy;                      /* holds the party's lease */
+	char party[128];
+	char url[PUSH_URL_MAX];
+	int64_t seq;                   /* the acknowledgement in hand */
+	char decl[24];
+	unsigned char *body;
+	size_t blen;
+	enum push_outcome out;
+	int http_status;
+	char err[160];
+	/* the connection, kept for the next acknowledgement of the party */
+	struct evhttp_connection *evcon;
+	char conn_key[PUSH_URL_MAX];   /* host and port it goes to */
+	int dead;                      /* closed: never reuse */
+	uint64_t used_ns;
+	struct evhttp_request *hreq;   /* in flight */
+	struct event *timer;           /* the whole delivery's deadline */
+	int req_error;                 /* from the error callback, -1 none */
+};
+
+struct pcb {                           /* a /v1/callback request */
+	struct pcb *next;
+	struct evhttp_request *req;
+	enum evhttp_cmd_type cmd;
+	char party[128];
+	char url[PUSH_URL_MAX];
+};
+
+enum pop_kind { OP_RECORD, OP_CLAIM, OP_CB };
+
+struct pop {
+	enum pop_kind kind;
+	struct pslot *s;
+	struct pcb *cb;
+};
+
+struct punit {
+	struct push *p;
+	struct pop op[PUSH_SLOTS + PUSH_CB_PER_UNIT + 1];
+	int n;
+	int next;                      /* results seen */
+	int claim_limit;
+};
+
+struct push {
+	struct daemon *d;
+	SSL_CTX *ctx;
+	struct evdns_base *dns;
+	struct event *tick, *kick;
+	struct pslot slot[PUSH_SLOTS];
+	struct pslot *qhead, *qtail;   /* outcomes to record */
+	struct pcb *cbhead, *cbtail;
+	int ncb;
+	struct punit *cur;             /* the unit in flight */
+	int want_claim;
+	int draining, stopped;
+	int timeout_s, lease_s;
+	long retention_s;
+	char instance[96];
+	unsigned long n_delivered, n_rejected, n_failed, n_expired;
+};
+
+/* The client context: [tls] cert and key, system CAs + DECLARED_PUSH_CA. */
+SSL_CTX *pushq_ctx(const struct config *cfg, struct errs *e);
+void pushq_on_tick(evutil_socket_t fd, short what, void *arg);
+void pushq_on_kick(evutil_socket_t fd, short what, void *arg);
+/* Starts a unit when there is work and a free connection. */
+void pushq_kick(struct push *p);
+/* Answers a callback request (json: the body, NULL = an error for status)
+ * and frees it. */
+void pushq_cb_end(struct push *p, struct pcb *c, int status, const char *json,
+    size_t len);
+/* Cancels the slot's request in flight (no outcome) and frees its
+ * connection. */
+void pushq_slot_close(struct pslot *s);
+
+#endif
