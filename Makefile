@@ -92,4 +92,4 @@ bench: deps all
 clean:
 	rm -rf build build-san var
 
--include mk/install.mk
+-include $(wildcard mk/*.mk)
