@@ -3,7 +3,7 @@
 #   BUILD     build directory (default build)
 #   CORPUS_DIR, VECTORS_DIR  shared test data (default ../shared/...)
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 CORPUS_DIR=${CORPUS_DIR:-$ROOT/../shared/corpus}
