@@ -15,10 +15,13 @@
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
+#include "feed.h"
 #include "http.h"
 #include "ids.h"
 #include "log.h"
 #include "pool.h"
+#include "push.h"
+#include "status.h"
 #include "tls.h"
 
 static const char *
@@ -303,6 +306,19 @@ api_route(struct daemon *d, struct evhttp_request *req)
 			api_submit(d, req, party, role);
 		else
 			http_error(d, req, 405, "METHOD", "use POST", 0);
+		return;
+	}
+	/* delivery routes (feed.c, status.c, push.c) */
+	if (strcmp(path, "/v1/acks") == 0) {
+		feed_get(d->feed, req, party, role);
+		return;
+	}
+	if (strcmp(path, "/v1/callback") == 0) {
+		push_route(d->push, req, party, role);
+		return;
+	}
+	if (strncmp(path, "/v1/declarations/", 17) == 0) {
+		status_get(d->status, req, party, role, path + 17);
 		return;
 	}
 	http_error(d, req, 404, "NOT_FOUND", "no such resource", 0);

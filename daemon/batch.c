@@ -6,7 +6,9 @@
 #include <time.h>
 #include <event2/event.h>
 
+#include "daemon.h"
 #include "db.h"
+#include "feed.h"
 #include "lifecycle.h"
 #include "log.h"
 
@@ -349,6 +351,15 @@ batch_done_tx(void *arg, int ok, const char *err)
 		    tx->n, err ? err : "incomplete");
 	}
 	b->inflight -= tx->n;
+	/* delivery hook: long-polls of parties with new acknowledgements
+	 * wake at once (done_arg is the daemon, see main.c) */
+	for (i = 0; ok && i < tx->n; i++)
+		if (tx->jobs[i]->outcome == DBO_NEW ||
+		    tx->jobs[i]->outcome == DBO_GRANTED ||
+		    tx->jobs[i]->outcome == DBO_DENIED ||
+		    tx->jobs[i]->outcome == DBO_UNKNOWN)
+			feed_wake(((struct daemon *)b->done_arg)->feed,
+			    tx->jobs[i]->party);
 	for (i = 0; i < tx->n; i++) {
 		struct job *j = tx->jobs[i];
 

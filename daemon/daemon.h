@@ -16,6 +16,9 @@ struct db;
 struct batch;
 struct tls;
 struct ids;
+struct feed;      /* delivery: feed.c, status.c, push.c */
+struct status;
+struct push;
 
 /* Counters for /metrics, loop thread only. */
 struct metrics {
@@ -42,6 +45,9 @@ struct daemon {
 	struct db *db;
 	struct batch *batch;
 	struct ids *ids;
+	struct feed *feed;          /* GET /v1/acks long-poll */
+	struct status *status;      /* GET /v1/declarations/{id} */
+	struct push *push;          /* callbacks and push delivery */
 	struct tls *tls;
 	struct evhttp *http;        /* the TLS API listener */
 	struct evhttp *admin;       /* plain HTTP, loopback */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -52,6 +53,7 @@ struct fwait {
 	struct fparty *p;
 	struct evhttp_request *req;
 	struct event *deadline;
+	struct event *closed;      /* peer hang-up while parked */
 	enum fw_state state;
 	unsigned gen;              /* party gen when the query was sent */
 	int expired;               /* the wait is over */
@@ -129,18 +131,23 @@ feed_party_unlink(struct feed *f, struct fparty *p)
 	free(p);
 }
 
-/* Releases the request (if still held): sends nothing when o is NULL and
- * the request is only dropped by evhttp_free later; see feed_stop. */
+/* Answers the request if still held: o as JSON, else an error. */
+static void
+feed_unwatch(struct fwait *w)
+{
+	if (w->closed != NULL) {
+		event_free(w->closed);
+		w->closed = NULL;
+	}
+}
+
 static void
 feed_send(struct fwait *w, int status, const json_t *o, const char *code,
     const char *msg, int retry_after)
 {
-	struct evhttp_connection *c;
-
+	feed_unwatch(w);
 	if (w->req == NULL)
 		return;
-	if ((c = evhttp_request_get_connection(w->req)) != NULL)
-		evhttp_connection_set_closecb(c, NULL, NULL);
 	if (o != NULL)
 		json_reply(w->f->d, w->req, status, o);
 	else
@@ -164,6 +171,7 @@ feed_forget(struct fwait *w)
 		feed_party_unlink(f, p);
 	if (w->deadline != NULL)
 		event_free(w->deadline);
+	feed_unwatch(w);
 	f->held--;
 	f->d->inflight--;
 	free(w);
@@ -195,51 +203,31 @@ feed_enqueue(struct fwait *w)
 	f->qtail = w;
 }
 
+/* The client hung up while its request was parked (evhttp does not read
+ * while a request is held, so it cannot tell): answering frees it. */
 static void
-feed_dequeue(struct fwait *w)
-{
-	struct feed *f = w->f;
-	struct fwait **pp = &f->qhead, *prev = NULL;
-
-	while (*pp != NULL && *pp != w) {
-		prev = *pp;
-		pp = &(*pp)->qnext;
-	}
-	if (*pp != w)
-		return;
-	*pp = w->qnext;
-	if (f->qtail == w)
-		f->qtail = prev;
-	w->qnext = NULL;
-}
-
-/* The client went away while we held its request: evhttp has detached it,
- * and answering it frees it. */
-static void
-feed_on_close(struct evhttp_connection *c, void *arg)
+feed_on_closed(evutil_socket_t fd, short what, void *arg)
 {
 	struct fwait *w = arg;
-	struct evhttp_request *req = w->req;
 
-	evhttp_connection_set_closecb(c, NULL, NULL);
-	w->req = NULL;
-	if (req != NULL && evhttp_request_get_connection(req) == NULL)
-		evhttp_send_reply(req, 200, NULL, NULL); /* frees it */
-	if (w->state == FW_QUERY)
-		return; /* the unit forgets it when its result comes */
-	if (w->state == FW_QUEUED)
-		feed_dequeue(w);
+	feed_empty(w);
 	feed_forget(w);
 }
 
 static void
 feed_park(struct fwait *w)
 {
+	struct event_base *base = w->f->d->base;
 	struct evhttp_connection *c = evhttp_request_get_connection(w->req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
 
 	w->state = FW_PARKED;
-	if (c != NULL)
-		evhttp_connection_set_closecb(c, feed_on_close, w);
+	if (fd < 0 || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
+		return;
+	w->closed = event_new(base, fd, EV_CLOSED, feed_on_closed, w);
+	if (w->closed != NULL && event_add(w->closed, NULL) != 0)
+		feed_unwatch(w);
 }
 
 static void
@@ -502,27 +490,31 @@ feed_get(struct feed *f, struct evhttp_request *req, const char *party,
 	feed_kick(f);
 }
 
+/* Queues the parked requests of p again; 1 when there were any. */
+static int
+feed_wake_party(struct fparty *p)
+{
+	struct fwait *w;
+	int any = 0;
+
+	p->gen++;
+	for (w = p->reqs; w != NULL; w = w->pnext)
+		if (w->state == FW_PARKED) {
+			feed_unwatch(w);
+			feed_enqueue(w);
+			any = 1;
+		}
+	return any;
+}
+
 void
 feed_wake(struct feed *f, const char *party)
 {
 	struct fparty *p;
-	struct fwait *w;
-	int any = 0;
 
 	if (f == NULL || party == NULL || (p = feed_party(f, party, 0)) == NULL)
 		return;
-	p->gen++;
-	for (w = p->reqs; w != NULL; w = w->pnext)
-		if (w->state == FW_PARKED) {
-			struct evhttp_connection *c =
-			    evhttp_request_get_connection(w->req);
-
-			if (c != NULL)
-				evhttp_connection_set_closecb(c, NULL, NULL);
-			feed_enqueue(w);
-			any = 1;
-		}
-	if (any)
+	if (feed_wake_party(p))
 		feed_kick(f);
 }
 
@@ -542,14 +534,13 @@ feed_on_notify(void *arg, const char *channel, const char *payload)
 static void
 feed_wake_all(struct feed *f)
 {
-	struct fparty *p, *next;
+	struct fparty *p;
 	int i;
 
 	for (i = 0; i < FEED_BUCKETS; i++)
-		for (p = f->bucket[i]; p != NULL; p = next) {
-			next = p->next;
-			feed_wake(f, p->id);
-		}
+		for (p = f->bucket[i]; p != NULL; p = p->next)
+			feed_wake_party(p);
+	feed_kick(f);
 }
 
 void
@@ -667,6 +658,7 @@ feed_free(struct feed *f)
 				wn = w->pnext;
 				if (w->deadline != NULL)
 					event_free(w->deadline);
+				feed_unwatch(w);
 				free(w);
 			}
 			free(p);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <libxml/parser.h>
 #include <systemd/sd-daemon.h>
 
@@ -18,11 +19,14 @@
 #include "daemon.h"
 #include "db.h"
 #include "dsig.h"
+#include "feed.h"
 #include "http.h"
 #include "ids.h"
 #include "log.h"
 #include "migrate.h"
 #include "pool.h"
+#include "push.h"
+#include "status.h"
 #include "tls.h"
 #include "work.h"
 
@@ -78,6 +82,10 @@ main_db_idle(void *arg)
 
 	if (d->batch == NULL || d->ids == NULL)
 		return;
+	/* delivery: feed, status and push each use at most one connection */
+	feed_db_idle(d->feed);
+	status_db_idle(d->status);
+	push_db_idle(d->push);
 	if (!db_up(d->db)) {
 		/* fast 503s: nothing waits for a database that is gone */
 		batch_fail_pending(d->batch);
@@ -137,6 +145,8 @@ main_on_term(evutil_socket_t sig, short what, void *arg)
 	sd_notify(0, "STOPPING=1");
 	log_notice("msg=\"stopping\" signal=%d inflight=%d", (int)sig, d->inflight);
 	http_stop_accepting(d);
+	feed_drain(d->feed);    /* parked long-polls get their page now */
+	push_drain(d->push);    /* no new push leases */
 	/* check the drain every 100 ms from now on */
 	event_del(d->tick);
 	event_add(d->tick, &fast);
@@ -282,16 +292,26 @@ main(int argc, char **argv)
 	dbo.prep = batch_prepare;
 	dbo.nprep = batch_nprepare;
 	dbo.idle = main_db_idle;
+	dbo.listen = FEED_CHANNEL;          /* new acknowledgements, any instance */
+	dbo.notify = feed_on_notify;
 	dbo.arg = d;
 	if ((d->db = db_new(d->base, &dbo)) == NULL ||
 	    (d->batch = batch_new(d->base, d->db, d->cfg->batch_max,
 	    d->cfg->batch_delay_ms, d->cfg->batch_max * 8, api_stored, d)) == NULL ||
 	    (d->ids = ids_new(d->db)) == NULL)
 		goto out;
+	if ((d->feed = feed_new(d)) == NULL || (d->status = status_new(d)) == NULL ||
+	    (d->push = push_new(d, &e)) == NULL) {
+		main_log_errs("cannot start", &e);
+		goto out;
+	}
 	if (http_start(d, &e) != 0) {
 		main_log_errs("cannot start", &e);
 		goto out;
 	}
+	/* PUT and DELETE /v1/callback (push.c) */
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	d->sig_term = evsignal_new(d->base, SIGTERM, main_on_term, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, main_on_term, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, main_on_hup, d);
@@ -309,6 +329,9 @@ main(int argc, char **argv)
 	log_notice("msg=\"stopped\" accepted=%lu", d->m.decl_accepted);
 out:
 	/* teardown in one fixed order: listeners, workers, batcher, db */
+	feed_stop(d->feed);     /* held requests answered before evhttp_free */
+	status_stop(d->status);
+	push_stop(d->push);
 	http_free(d);
 	if (d->tick) event_free(d->tick);
 	if (d->sig_term) event_free(d->sig_term);
@@ -320,6 +343,9 @@ out:
 	ids_free(d->ids);
 	d->ids = NULL;
 	db_free(d->db);
+	feed_free(d->feed);     /* after db_free: no unit refers to them */
+	status_free(d->status);
+	push_free(d->push);
 	tls_free(d->tls);
 	work_env_free(d->env);
 	config_free(d->cfg);

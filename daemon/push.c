@@ -17,9 +17,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -224,7 +223,9 @@ push_stop(struct push *p)
 		pushq_cb_end(p, c, 503, NULL, 0);
 	}
 	p->cbtail = NULL;
-	for (i = 0; p->cur != NULL && i < p->cur->n; i++)
+	/* callback requests of the unit in flight not answered yet (the
+	 * answered ones are freed already); the unit ends in db_free */
+	for (i = p->cur ? p->cur->next : 0; p->cur != NULL && i < p->cur->n; i++)
 		if (p->cur->op[i].kind == OP_CB && p->cur->op[i].cb->req != NULL) {
 			http_error(p->d, p->cur->op[i].cb->req, 503, "SHUTTING_DOWN",
 			    "the daemon is stopping", 5);

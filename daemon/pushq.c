@@ -346,18 +346,23 @@ pushq_http(struct pslot *s)
 {
 	struct push *p = s->p;
 	struct evhttp_uri *u = evhttp_uri_parse_with_flags(s->url, 0);
-	const char *host = u ? evhttp_uri_get_host(u) : NULL;
+	const char *uhost = u ? evhttp_uri_get_host(u) : NULL;
 	const char *path, *query;
-	char key[PUSH_URL_MAX + 8], target[PUSH_URL_MAX], hv[PUSH_URL_MAX + 8], n[24];
+	char host[PUSH_URL_MAX], key[PUSH_URL_MAX + 8], target[PUSH_URL_MAX];
+	char hv[PUSH_URL_MAX + 8], n[24];
 	struct evhttp_request *req = NULL;
 	struct evkeyvalq *h;
 	struct timeval tv = { p->timeout_s + 2, 0 };
 	int port, rc = -1;
 
-	if (host == NULL || *host == '\0') {
+	if (uhost == NULL || *uhost == '\0') {
 		snprintf(s->err, sizeof(s->err), "bad callback URL");
 		goto out;
 	}
+	/* an IPv6 literal without its brackets */
+	snprintf(host, sizeof(host), "%s", uhost + (uhost[0] == '['));
+	if (uhost[0] == '[' && host[0] != '\0' && host[strlen(host) - 1] == ']')
+		host[strlen(host) - 1] = '\0';
 	port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 443;
 	path = evhttp_uri_get_path(u);
 	query = evhttp_uri_get_query(u);

@@ -43,7 +43,7 @@ struct pslot {
 	char err[160];
 	/* the connection, kept for the next acknowledgement of the party */
 	struct evhttp_connection *evcon;
-	char conn_key[PUSH_URL_MAX];   /* host and port it goes to */
+	char conn_key[PUSH_URL_MAX + 8]; /* host:port it goes to */
 	int dead;                      /* closed: never reuse */
 	uint64_t used_ns;
 	struct evhttp_request *hreq;   /* in flight */

@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 void
 decl_init(struct decl *d)
@@ -20,15 +19,15 @@ decl_clear(struct decl *d)
 	decl_init(d);
 }
 
-/* A bare array element needs no quotes: digits and letters only. */
+/* An element is written bare only when it is all digits (an HS code);
+ * anything else is quoted and escaped. */
 static int
 decl_is_bare(const char *s)
 {
-	if (*s == '\0' || strcasecmp(s, "NULL") == 0)
+	if (*s == '\0')
 		return 0;
 	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= 'a' && *s <= 'z')))
+		if (*s < '0' || *s > '9')
 			return 0;
 	return 1;
 }

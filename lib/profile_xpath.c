@@ -273,13 +273,25 @@ profile_xpath_silent(void *ctx, xmlErrorPtr err)
 	(void)err;
 }
 
+/* Every name the walk needs was allocated. */
+static int
+profile_xpath_walk_complete(const struct profile_xpath *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->n_steps; i++)
+		if (x->step[i].name == NULL || (x->step[i].pred != NULL &&
+		    (x->step[i].pred->name == NULL || x->step[i].lit == NULL)))
+			return 0;
+	return !x->has_attr || x->attr.name != NULL;
+}
+
 struct profile_xpath *
 profile_xpath_new(const char *expr, xmlNsPtr *ns, size_t n_ns,
     int engine_only, const char *what, struct errs *e)
 {
 	struct profile_xpath *x = NULL;
 	xmlXPathContextPtr cc = NULL;
-	size_t i;
 	int calls;
 
 	if (expr == NULL || expr[0] == '\0') {
@@ -290,8 +302,10 @@ profile_xpath_new(const char *expr, xmlNsPtr *ns, size_t n_ns,
 		return NULL;
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    (x->expr = strdup(expr)) == NULL ||
-	    (cc = xmlXPathNewContext(NULL)) == NULL)
-		goto nomem;
+	    (cc = xmlXPathNewContext(NULL)) == NULL) {
+		err_add(e, "NOMEM", 0, "", "out of memory");
+		goto fail;
+	}
 	/* the same prefixes for a streaming compilation */
 	cc->namespaces = ns;
 	cc->nsNr = (int)n_ns;
@@ -303,19 +317,16 @@ profile_xpath_new(const char *expr, xmlNsPtr *ns, size_t n_ns,
 		goto fail;
 	}
 	x->per_run = calls;
-	if (!engine_only && profile_xpath_parse_walk(x, ns, n_ns))
+	if (!engine_only && profile_xpath_parse_walk(x, ns, n_ns)) {
+		if (!profile_xpath_walk_complete(x)) {
+			err_add(e, "NOMEM", 0, "", "out of memory");
+			goto fail;
+		}
 		x->walk = 1;
-	for (i = 0; x->walk && i < x->n_steps; i++)
-		if (x->step[i].name == NULL || (x->step[i].pred != NULL &&
-		    x->step[i].pred->name == NULL))
-			goto nomem;
-	if (x->walk && x->has_attr && x->attr.name == NULL)
-		goto nomem;
+	}
 	cc->namespaces = NULL;
 	xmlXPathFreeContext(cc);
 	return x;
-nomem:
-	err_add(e, "NOMEM", 0, "", "out of memory");
 fail:
 	if (cc != NULL)
 		cc->namespaces = NULL;

@@ -68,17 +68,22 @@ xmlp_starts(const unsigned char *s, size_t len, size_t i, const char *lit)
 	return len - i >= n && memcmp(s + i, lit, n) == 0;
 }
 
-/* Offset just past the first occurrence of lit at or after i, or len. */
+/* Offset just past the first occurrence of lit at or after i, or len.
+ * memchr on its first byte, not memmem: memmem reads (and sanitizers
+ * check) the whole rest of the buffer on every call. */
 static size_t
 xmlp_skip_past(const unsigned char *s, size_t len, size_t i, const char *lit)
 {
 	size_t n = strlen(lit);
 	const unsigned char *p;
 
-	if (i >= len)
-		return len;
-	p = memmem(s + i, len - i, lit, n);
-	return p == NULL ? len : (size_t)(p - s) + n;
+	while (i < len && (p = memchr(s + i, lit[0], len - i)) != NULL) {
+		i = (size_t)(p - s);
+		if (len - i >= n && memcmp(p, lit, n) == 0)
+			return i + n;
+		i++;
+	}
+	return len;
 }
 
 /* Checks encoding="..." of an XML declaration starting at i ("<?xml").

@@ -53,7 +53,7 @@ cat "$TDIR/receipts/demo-1-items.receipt.xml" 2>/dev/null || ls "$TDIR/receipts"
 echo
 echo "demo: it verifies with xmlsec1:"
 xmlsec1 --verify --trusted-pem "$TDIR/pki/ca.pem" --enabled-key-data x509 \
-	"$TDIR/receipts/demo-1-items.receipt.xml" 2>&1 | tail -n 1
+	"$TDIR/receipts/demo-1-items.receipt.xml" 2>&1 | head -n 1
 echo
 echo "demo: in PostgreSQL:"
 psql -X -U postgres -d declared -c "SELECT id, lrn, declarant, mrn, status, item_count FROM declarations ORDER BY received_at DESC LIMIT 5"

@@ -754,7 +754,7 @@ ceil_run(const struct ceil_opts *o)
 	struct ceil_doc *docs = NULL;
 	struct ini ini = { 0 };
 	char **names = NULL, path[4096];
-	size_t n = 0, i, bytes = 0, warm;
+	size_t n = 0, i, bytes = 0, rbytes = 0, warm;
 	double st[ST_N] = { 0 }, c0, w0, daemon_us, wall_us, inst = 0;
 	double pg_us = 0, client_us = 0, db_rate = 0, ceil_s;
 	int k, rc = 1;
@@ -794,8 +794,11 @@ ceil_run(const struct ceil_opts *o)
 		ceil_one(&env, &docs[i], CEIL_ID_BASE + (int64_t)i, NULL, 0);
 	daemon_us = (ceil_cpu() - c0) / (double)n;
 	wall_us = (ceil_wall() - w0) / (double)n;
-	printf("ceiling: %zu documents, %.0f bytes on average\n", n,
-	    (double)bytes / (double)n);
+	for (i = 0; i < n; i++)
+		rbytes += docs[i].resp_len + docs[i].resp2_len;
+	printf("ceiling: %zu documents, %.0f bytes on average; their receipts "
+	    "(accepted%s) %.0f bytes\n", n, (double)bytes / (double)n,
+	    o->auto_release ? " + released" : "", (double)rbytes / (double)n);
 	printf("ceiling: per document, one core, us:");
 	for (k = 0; k < ST_N; k++) {
 		printf(" %s=%.1f", ceil_stage[k], st[k] / (double)n);

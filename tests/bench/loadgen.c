@@ -601,6 +601,8 @@ loadgen_on_event(struct bufferevent *bev, short what, void *arg)
 	struct lg *lg = c->lg;
 	char why[256];
 	unsigned long se;
+	socklen_t sl;
+	int soerr;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		SSL *ssl = bufferevent_openssl_get_ssl(bev);
@@ -623,13 +625,17 @@ loadgen_on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	se = bufferevent_get_openssl_error(bev);
-	if (se != 0)
+	soerr = 0;
+	sl = sizeof(soerr);
+	getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &soerr, &sl);
+	if (se != 0 && ERR_GET_LIB(se) != 0)
 		ERR_error_string_n(se, why, sizeof(why));
-	else if (what & BEV_EVENT_EOF)
-		snprintf(why, sizeof(why), "closed by the server");
+	else if (soerr != 0)
+		snprintf(why, sizeof(why), "%s", strerror(soerr));
+	else if (c->st == CS_CONNECTING)
+		snprintf(why, sizeof(why), "refused, or closed during the handshake");
 	else
-		snprintf(why, sizeof(why), "%s",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		snprintf(why, sizeof(why), "closed by the server");
 	loadgen_lost(lg, c, why);
 }
 
@@ -963,6 +969,37 @@ loadgen_nofile(int n)
 	return 0;
 }
 
+static void
+loadgen_free(struct lg *lg)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; lg->conns != NULL && k < lg->n_conns; k++)
+		if (lg->conns[k].bev != NULL)
+			bufferevent_free(lg->conns[k].bev);
+	free(lg->conns);
+	if (lg->tick != NULL)
+		event_free(lg->tick);
+	if (lg->stop_ev != NULL)
+		event_free(lg->stop_ev);
+	if (lg->grace_ev != NULL)
+		event_free(lg->grace_ev);
+	if (lg->progress_ev != NULL)
+		event_free(lg->progress_ev);
+	if (lg->base != NULL)
+		event_base_free(lg->base);
+	if (lg->sess != NULL)
+		SSL_SESSION_free(lg->sess);
+	SSL_CTX_free(lg->ctx);
+	for (i = 0; i < lg->n_files; i++)
+		free(lg->files[i]);
+	free(lg->files);
+	free(lg->fbuf);
+	free(lg->hist);
+	free(lg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -977,30 +1014,30 @@ main(int argc, char **argv)
 	if (lg->o.idle == 0)
 		lg->o.handshakes = lg->n_conns;
 	if (loadgen_nofile(lg->n_conns) != 0)
-		return 1;
+		goto done;
 	lg->sa.sin_family = AF_INET;
 	lg->sa.sin_port = htons((uint16_t)lg->o.port);
 	if (inet_pton(AF_INET, lg->o.host, &lg->sa.sin_addr) != 1) {
 		fprintf(stderr, "loadgen: --host must be an IPv4 address\n");
-		return 1;
+		goto done;
 	}
 	if (lg->o.idle == 0) {
 		if (loadgen_list(lg) != 0)
-			return 1;
+			goto done;
 		lg->next_file = (size_t)lg->o.first < lg->n_files ? (size_t)lg->o.first : lg->n_files;
 		lg->end_file = lg->o.count > 0 && lg->next_file + (size_t)lg->o.count < lg->n_files ?
 		    lg->next_file + (size_t)lg->o.count : lg->n_files;
 		if (lg->next_file == lg->end_file) {
 			fprintf(stderr, "loadgen: no files to send in %s (from %ld)\n",
 			    lg->o.dir, lg->o.first);
-			return 1;
+			goto done;
 		}
 		if ((lg->hist = calloc(LG_HIST_BUCKETS, sizeof(*lg->hist))) == NULL)
-			return 1;
+			goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((lg->ctx = loadgen_tls(lg)) == NULL)
-		return 1;
+		goto done;
 	if ((lg->base = event_base_new()) == NULL ||
 	    (lg->conns = calloc((size_t)lg->n_conns, sizeof(*lg->conns))) == NULL ||
 	    (lg->tick = event_new(lg->base, -1, EV_PERSIST, loadgen_tick, lg)) == NULL ||
@@ -1008,7 +1045,7 @@ main(int argc, char **argv)
 	    (lg->grace_ev = evtimer_new(lg->base, loadgen_on_grace, lg)) == NULL ||
 	    (lg->progress_ev = event_new(lg->base, -1, EV_PERSIST,
 	    loadgen_on_progress, lg)) == NULL)
-		return 1;
+		goto done;
 	if (lg->o.progress)
 		event_add(lg->progress_ev, &one_s);
 
@@ -1059,6 +1096,6 @@ main(int argc, char **argv)
 	rc = lg->by_status[202] > 0 ? 0 : 3;
 done:
 	fflush(stdout);
-	/* the process exits: the kernel closes the sockets */
+	loadgen_free(lg);
 	return rc;
 }

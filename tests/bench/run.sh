@@ -7,7 +7,7 @@
 #   BENCH_IDLE=10000     idle TLS connections of the last run
 #   BENCH_IDLE_SECONDS=30  how long they are held
 #   BENCH_WARMUP=5       seconds of warm-up
-#   BENCH_CAP20=3000 BENCH_CAP5=6000  documents/s the pre-signed sets allow
+#   BENCH_CAP20=2500 BENCH_CAP5=5000  documents/s the pre-signed sets allow
 #                        (each document is sent once per run: LRNs are unique)
 #   BENCH_CEILING_DOCS=4096  documents of the in-process ceiling
 #   BENCH_DATA=$BUILD/bench-data  cache of the PKI and the signed documents
@@ -28,8 +28,8 @@ CONNS=${BENCH_CONNS:-64}
 IDLE=${BENCH_IDLE:-10000}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-5}
-CAP20=${BENCH_CAP20:-3000}
-CAP5=${BENCH_CAP5:-6000}
+CAP20=${BENCH_CAP20:-2500}
+CAP5=${BENCH_CAP5:-5000}
 CEIL_DOCS=${BENCH_CEILING_DOCS:-4096}
 DATA=${BENCH_DATA:-$BUILD/bench-data}
 DECLARANT=GB000000000001
@@ -194,18 +194,23 @@ kv() { # KEY LINE: the value of key=value in LINE
 calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 # ---- (a) the ceiling -------------------------------------------------------
-say "(a) ceiling: $CEIL_DOCS documents in process, then stored by declared_store"
-quiet
-"$CEILING" run --profile-conf "$ROOT/tests/data/conf/profile-wco.conf" --root "$ROOT" \
-	--trusted-ca "$PKI/signing-ca.pem" --ack-cert "$PKI/acksign.pem" \
-	--ack-key "$PKI/acksign.key" --dir "$D20" --count "$CEIL_DOCS" --cores "$CORES" \
-	--conninfo "host=$PGHOST port=$PGPORT dbname=declared user=postgres" \
-	--pg-pidfile "$PGDIR/data/postmaster.pid" --batch 256 \
-	--submitter "$DECLARANT" >"$TDIR/ceiling.out" 2>&1 || { cat "$TDIR/ceiling.out"; die "ceiling failed"; }
-cat "$TDIR/ceiling.out" >&2
-CEIL=$(tail -n 1 "$TDIR/ceiling.out")
-CEIL_S=$(kv ceiling_per_s "$CEIL")
-fresh_db || die "cannot empty the database"
+ceiling() { # DIR OUT
+	quiet
+	"$CEILING" run --profile-conf "$ROOT/tests/data/conf/profile-wco.conf" --root "$ROOT" \
+		--trusted-ca "$PKI/signing-ca.pem" --ack-cert "$PKI/acksign.pem" \
+		--ack-key "$PKI/acksign.key" --dir "$1" --count "$CEIL_DOCS" --cores "$CORES" \
+		--conninfo "host=$PGHOST port=$PGPORT dbname=declared user=postgres" \
+		--pg-pidfile "$PGDIR/data/postmaster.pid" --batch 256 \
+		--submitter "$DECLARANT" >"$2" 2>&1 || { cat "$2"; die "ceiling failed"; }
+	cat "$2" >&2
+	fresh_db || die "cannot empty the database"
+}
+say "(a) ceiling: $CEIL_DOCS 20-item documents in process, then stored by declared_store"
+ceiling "$D20" "$TDIR/ceiling.out"
+CEIL_S=$(kv ceiling_per_s "$(tail -n 1 "$TDIR/ceiling.out")")
+say "(a) ceiling: the same for 5-item documents"
+ceiling "$D5" "$TDIR/ceiling5.out"
+CEIL5_S=$(kv ceiling_per_s "$(tail -n 1 "$TDIR/ceiling5.out")")
 daemon_start || die "the daemon did not start"
 
 # run NAME DIR RATE SECONDS: one load run; sets R_* for the summary
@@ -295,9 +300,12 @@ P99=$(kv p99_ms "$L20")
 	echo "== make bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $CORES cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -r)"
 	echo "   daemon workers=$WORKERS batch_max=$BATCH_MAX batch_delay_ms=$BATCH_DELAY db connections=2; PostgreSQL $("$PGBIN/postgres" -V | awk '{ print $3 }') fsync=on synchronous_commit=on"
 	echo
-	echo "ceiling (same documents, in process):"
+	echo "ceiling, 20-item documents (the same as the load runs):"
 	grep -v '^ceiling: docs=' "$TDIR/ceiling.out" | sed 's/^ceiling: /  /'
 	echo "  => ceiling_per_s=$CEIL_S on $CORES cores"
+	echo "ceiling, 5-item documents:"
+	grep -v '^ceiling: docs=' "$TDIR/ceiling5.out" | sed 's/^ceiling: /  /'
+	echo "  => ceiling_per_s=$CEIL5_S on $CORES cores (5-item run: $(calc %.2f "$(kv decl_per_s "$L5") / ($CEIL5_S > 0 ? $CEIL5_S : 1)") of it)"
 	echo
 	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %5s %4s %s\n' \
 		run conns rate secs 202s rows other err decl/s min1s p50ms p90ms p99ms maxms \

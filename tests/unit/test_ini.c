@@ -11,6 +11,17 @@
 
 static char tmpdir[] = "/tmp/test_ini.XXXXXX";
 
+/* Tests abort on allocation failure. */
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
 static const char *
 val(const struct ini *ini, const char *sec, const char *key)
 {
@@ -173,7 +184,7 @@ static void
 test_limits(void)
 {
 	size_t cap = (INI_MAX_ENTRIES + 2) * 16 + INI_MAX_LINE + 64, pos;
-	char *text = malloc(cap);
+	char *text = xmalloc(cap);
 	struct ini ini;
 	struct errs e;
 	int i;

@@ -79,6 +79,17 @@ static const char *const wco_xpath[PF_COUNT] = {
 
 /* ---------- helpers ---------- */
 
+/* Tests abort on allocation failure. */
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -316,8 +327,9 @@ test_decl_hs_array(void)
 	CU_ASSERT_STRING_EQUAL(out, "");
 	CU_ASSERT_EQUAL(decl_hs_array(&d, out, 2), -1);
 	snprintf(d.items[4].hs, sizeof(d.items[4].hs), "NULL");
+	snprintf(d.items[3].hs, sizeof(d.items[3].hs), "a\\b c");
 	decl_hs_array(&d, out, sizeof(out));
-	CU_ASSERT_STRING_EQUAL(out, "{8471300000,0901,\"NULL\"}");
+	CU_ASSERT_STRING_EQUAL(out, "{8471300000,0901,\"a\\\\b c\",\"NULL\"}");
 	decl_clear(&d);
 	CU_ASSERT_PTR_NULL(d.items);
 	CU_ASSERT_EQUAL(d.n_items, 0);
@@ -510,7 +522,7 @@ static char *
 items_doc(int n)
 {
 	size_t cap = 64 + (size_t)n * 16, pos;
-	char *s = malloc(cap);
+	char *s = xmalloc(cap);
 	int i;
 
 	pos = (size_t)snprintf(s, cap, "<R xmlns='urn:t'><L>l</L><D>d</D>");

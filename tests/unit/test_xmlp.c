@@ -23,6 +23,17 @@
 static const struct xmlp_limits lim = XMLP_DEFAULT_LIMITS;
 static char vectors[1024];
 
+/* Tests abort on allocation failure. */
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -84,7 +95,7 @@ code_str(const char *s)
 static char *
 nest(int n)
 {
-	char *s = malloc((size_t)n * 7 + 1), *p = s;
+	char *s = xmalloc((size_t)n * 7 + 1), *p = s;
 	int i;
 
 	for (i = 0; i < n; i++)
@@ -97,7 +108,7 @@ nest(int n)
 static char *
 attrs(int n, int with_ns)
 {
-	char *s = malloc((size_t)n * 16 + 64), *p = s;
+	char *s = xmalloc((size_t)n * 16 + 64), *p = s;
 	int i;
 
 	p += sprintf(p, "<r%s", with_ns ? " xmlns='urn:x'" : "");
@@ -139,8 +150,9 @@ test_limits(void)
 	CU_ASSERT_STRING_EQUAL(code_of("<a>\n\n<b x='1' y='2' z='3'/></a>", 30,
 	    &small, &line), "XML_TOO_MANY_ATTRS");
 	CU_ASSERT_EQUAL(line, 3);
-	s = calloc(1, 102);
+	s = xmalloc(102);
 	memset(s, ' ', 101);
+	s[101] = '\0';
 	memcpy(s, "<r/>", 4);
 	CU_ASSERT_STRING_EQUAL(code_of(s, 100, &small, NULL), "OK");
 	CU_ASSERT_STRING_EQUAL(code_of(s, 101, &small, NULL), "XML_TOO_BIG");
@@ -272,7 +284,7 @@ static void
 test_strip_many(void)
 {
 	const int n = 500000;
-	char *s = malloc((size_t)n * 9 + 16), *p = s;
+	char *s = xmalloc((size_t)n * 9 + 16), *p = s;
 	struct errs e;
 	xmlDocPtr doc;
 	xmlNodePtr r;
