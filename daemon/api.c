@@ -18,6 +18,7 @@
 #include "feed.h"
 #include "http.h"
 #include "ids.h"
+#include "limit.h"
 #include "log.h"
 #include "pool.h"
 #include "push.h"
@@ -280,6 +281,28 @@ api_stored(struct job *j, void *arg)
 	}
 }
 
+/* Per-party limits (limit.c): 1 when the request was answered 429. */
+static int
+api_limited(struct daemon *d, struct evhttp_request *req, const char *party)
+{
+	struct limit_conf lc;
+	const char *why;
+	char msg[320];
+	int wait;
+
+	lc.rate = d->cfg->limit_rate;
+	lc.burst = d->cfg->limit_burst;
+	lc.connections = d->cfg->limit_connections;
+	if ((wait = limit_admit(d->limit, &lc, req, party, daemon_now_ns(),
+	    &why)) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: party %s is over its %s, retry in %d s",
+	    why, party, why[0] == 'R' ? "request rate" : "connection cap", wait);
+	log_info("msg=\"limited\" status=429 party=%s code=%s", party, why);
+	http_error(d, req, 429, why, msg, wait);
+	return 1;
+}
+
 void
 api_route(struct daemon *d, struct evhttp_request *req)
 {
@@ -301,6 +324,8 @@ api_route(struct daemon *d, struct evhttp_request *req)
 		http_error(d, req, 400, "BAD_URI", "unparsable request URI", 0);
 		return;
 	}
+	if (role == ROLE_ENTERPRISE && api_limited(d, req, party))
+		return;
 	if (strcmp(path, "/v1/declarations") == 0) {
 		if (cmd == EVHTTP_REQ_POST)
 			api_submit(d, req, party, role);

@@ -1,13 +1,13 @@
 /* config: declared.conf as a declarative table of keys over lib/ini.
  *
  * One row per key of the fixed sections ([server], [tls], [signing],
- * [database], [customs]): its type, where it lands in struct config, its
- * default and whether a reload may change it.  [profile.NAME] sections are
- * parsed by hand into struct profile_def.  config_load collects every error
- * it finds (unknown keys, bad values, missing keys, unreadable files) before
- * failing, so one `declared -t` run shows them all.  Every string of the
- * struct is owned by it (the pool in priv) and is never NULL: "" means
- * "not set / off". */
+ * [database], [customs], [limits]): its type, where it lands in struct
+ * config, its default and whether a reload may change it.  [profile.NAME]
+ * sections are parsed by hand into struct profile_def.  config_load
+ * collects every error it finds (unknown keys, bad values, missing keys,
+ * unreadable files) before failing, so one `declared -t` run shows them
+ * all.  Every string of the struct is owned by it (the pool in priv) and is
+ * never NULL: "" means "not set / off". */
 #include "config.h"
 
 #include <ctype.h>
@@ -108,6 +108,10 @@ static const struct cfg_row cfg_rows[] = {
 	{ "customs", "value_tolerance", CT_STRING, OFF(value_tolerance), 0, 0, "0.01",
 	    CF_RELOAD },
 	{ "customs", "future_skew", CT_INT, OFF(future_skew_s), 0, 86400, "300",
+	    CF_RELOAD },
+	{ "limits", "rate", CT_INT, OFF(limit_rate), 0, 1000000, "0", CF_RELOAD },
+	{ "limits", "burst", CT_INT, OFF(limit_burst), 0, 1000000, "0", CF_RELOAD },
+	{ "limits", "connections", CT_INT, OFF(limit_connections), 0, 1000000, "0",
 	    CF_RELOAD },
 };
 

@@ -46,6 +46,10 @@ struct config {
 	int auto_release;             /* release green-lane declarations at once */
 	char *value_tolerance;        /* |sum(items) - invoice| allowed, "0.01" */
 	int future_skew_s;            /* IssueDateTime may be this far ahead */
+	/* [limits] per enterprise party (limit.c); 0 = off */
+	int limit_rate;               /* requests per second */
+	int limit_burst;              /* token bucket size, 0 = 2 * rate */
+	int limit_connections;        /* concurrent connections */
 	/* [profile.NAME] */
 	struct profile_def profiles[CONFIG_MAX_PROFILES];
 	size_t n_profiles;

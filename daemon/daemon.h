@@ -19,6 +19,7 @@ struct ids;
 struct feed;      /* delivery: feed.c, status.c, push.c */
 struct status;
 struct push;
+struct limit;     /* per-party limits: limit.c */
 
 /* Counters for /metrics, loop thread only. */
 struct metrics {
@@ -49,6 +50,7 @@ struct daemon {
 	struct status *status;      /* GET /v1/declarations/{id} */
 	struct push *push;          /* callbacks and push delivery */
 	struct tls *tls;
+	struct limit *limit;        /* per-party rate and connection caps */
 	struct evhttp *http;        /* the TLS API listener */
 	struct evhttp *admin;       /* plain HTTP, loopback */
 	struct event *sig_term, *sig_int, *sig_hup;

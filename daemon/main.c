@@ -22,6 +22,7 @@
 #include "feed.h"
 #include "http.h"
 #include "ids.h"
+#include "limit.h"
 #include "log.h"
 #include "migrate.h"
 #include "pool.h"
@@ -305,6 +306,8 @@ main(int argc, char **argv)
 		main_log_errs("cannot start", &e);
 		goto out;
 	}
+	if ((d->limit = limit_new()) == NULL)   /* before the listeners */
+		goto out;
 	if (http_start(d, &e) != 0) {
 		main_log_errs("cannot start", &e);
 		goto out;
@@ -333,6 +336,8 @@ out:
 	status_stop(d->status);
 	push_stop(d->push);
 	http_free(d);
+	limit_free(d->limit);   /* after http_free: close callbacks use it */
+	d->limit = NULL;
 	if (d->tick) event_free(d->tick);
 	if (d->sig_term) event_free(d->sig_term);
 	if (d->sig_int) event_free(d->sig_int);

@@ -131,6 +131,11 @@ data_dir = $ROOT/data
 risk_rules = ${RISK_RULES:-}
 auto_release = ${AUTO_RELEASE:-yes}
 
+[limits]
+rate = ${LIMIT_RATE:-0}
+burst = ${LIMIT_BURST:-0}
+connections = ${LIMIT_CONNS:-0}
+
 $(cat "$ROOT/tests/data/conf/profile-wco.conf" | sed "s#@ROOT@#$ROOT#g")
 ${EXTRA_PROFILE:-}
 CONF

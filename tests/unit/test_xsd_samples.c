@@ -5,8 +5,10 @@
  *
  * INDEX.tsv: one line per sample, tab-separated, no header or comments:
  *   file  expected-HTTP-status  expected-error-code ("-" = valid)
- *   expected-pointer (xmlGetNodePath of the node, "-" = none)  why */
+ *   expected-pointer (xmlp_node_path of the node, as the daemon reports it, "-" = none)  why */
 #include <CUnit/Basic.h>
+
+#include "xmlp.h"
 #include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@ static char gendecl[256];
 
 struct verdict {
 	int n;             /* schema errors */
-	char first[256];   /* xmlGetNodePath of the first error's node */
+	char first[256];   /* xmlp_node_path of the first error's node */
 	char msg[256];
 };
 
@@ -39,16 +41,13 @@ static void
 on_error(void *ctx, xmlErrorPtr err)
 {
 	struct verdict *v = ctx;
-	xmlChar *p;
 
 	if (v->n++ > 0)
 		return;
 	snprintf(v->msg, sizeof(v->msg), "line %d: %s", err->line,
 	    err->message ? err->message : "");
-	if (err->node != NULL && (p = xmlGetNodePath(err->node)) != NULL) {
-		snprintf(v->first, sizeof(v->first), "%s", (const char *)p);
-		xmlFree(p);
-	}
+	if (err->node != NULL)
+		xmlp_node_path(err->node, v->first, sizeof(v->first));
 }
 
 /* Validation result (0 = valid) and the first error in *v. */

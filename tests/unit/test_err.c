@@ -1,0 +1,78 @@
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "err.h"
+
+static void
+test_basics(void)
+{
+	struct errs e;
+
+	err_init(&e);
+	CU_ASSERT_PTR_NULL(err_first_code(&e));
+	err_add(&e, "CODE_A", 3, "/a/b", "value %d is\nbad", 7);
+	CU_ASSERT_EQUAL(e.n, 1);
+	CU_ASSERT_STRING_EQUAL(err_first_code(&e), "CODE_A");
+	CU_ASSERT_STRING_EQUAL(e.v[0].msg, "value 7 is bad");
+	CU_ASSERT_STRING_EQUAL(e.v[0].pointer, "/a/b");
+	CU_ASSERT_EQUAL(e.v[0].line, 3);
+	err_clear(&e);
+	CU_ASSERT_EQUAL(e.n, 0);
+}
+
+static void
+test_cap(void)
+{
+	struct errs e;
+	int i;
+
+	err_init(&e);
+	for (i = 0; i < ERR_LIST_CAP + 5; i++)
+		err_add(&e, "X", 0, "", "n %d", i);
+	CU_ASSERT_EQUAL(e.n, ERR_LIST_CAP);
+	CU_ASSERT_EQUAL(e.dropped, 5);
+	err_clear(&e);
+}
+
+static void
+test_utf8_truncation(void)
+{
+	struct errs e;
+	char msg[ERR_MSG_MAX + 8];
+	size_t i, n;
+
+	/* 'a' then two-byte characters, so the cap falls inside one */
+	msg[0] = 'a';
+	for (i = 1; i + 2 < sizeof(msg); i += 2) {
+		msg[i] = (char)0xC3;
+		msg[i + 1] = (char)0xA9;
+	}
+	msg[i] = '\0';
+	err_init(&e);
+	err_add(&e, "X", 0, NULL, "%s", msg);
+	n = strlen(e.v[0].msg);
+	CU_ASSERT_TRUE(n < ERR_MSG_MAX);
+	/* it ends on a whole character: an odd length here */
+	CU_ASSERT_EQUAL(n % 2, 1);
+	CU_ASSERT_NOT_EQUAL((unsigned char)e.v[0].msg[n - 1], 0xC3);
+	err_clear(&e);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("err", NULL, NULL);
+	CU_add_test(s, "basics", test_basics);
+	CU_add_test(s, "cap", test_cap);
+	CU_add_test(s, "utf-8 truncation", test_utf8_truncation);
+	CU_basic_set_mode(CU_BRM_NORMAL);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed != 0;
+}
