@@ -38,5 +38,5 @@ if [ "$WHAT" != unit ]; then
 fi
 echo
 [ -n "$failed" ] && echo "failed:$failed"
-echo "$pass passed, $fail failed"
+echo "suite: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
