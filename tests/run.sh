@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the suite: every CUnit binary, then every integration script.
 # usage: tests/run.sh BUILD_DIR [unit|integration]
-# Ends with one line "N passed, N failed" over all of them.
+# Ends with one line "suite: N passed, N failed" over all of them.
 B=${1:-build}
 WHAT=${2:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
