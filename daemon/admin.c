@@ -80,6 +80,11 @@ admin_metrics(struct daemon *d, struct evbuffer *b)
 	evbuffer_add_printf(b, "# HELP declared_tls_connections_total TLS connections accepted.\n"
 	    "# TYPE declared_tls_connections_total counter\n"
 	    "declared_tls_connections_total %lu\n", m->tls_conns);
+	evbuffer_add_printf(b, "# HELP declared_connections_open TLS connections open.\n"
+	    "# TYPE declared_connections_open gauge\ndeclared_connections_open %ld\n"
+	    "# HELP declared_accept_paused_total Times max_connections paused accepting.\n"
+	    "# TYPE declared_accept_paused_total counter\n"
+	    "declared_accept_paused_total %lu\n", d->m.conns_open, d->m.accept_paused);
 	evbuffer_add_printf(b, "# HELP declared_queue_depth Jobs by stage.\n"
 	    "# TYPE declared_queue_depth gauge\n"
 	    "declared_queue_depth{stage=\"workers\"} %d\n"

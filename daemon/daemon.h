@@ -31,6 +31,8 @@ struct metrics {
 	    decl_forbidden, decl_failed;
 	unsigned long overload;               /* 503 for a full queue */
 	unsigned long tls_conns;
+	long conns_open;                      /* TLS connections alive */
+	unsigned long accept_paused;          /* times max_connections was hit */
 	unsigned long lat_hist[10];           /* <=1,2,5,10,25,50,100,250,1000 ms, more */
 	double lat_sum_ms;
 };
@@ -59,6 +61,7 @@ struct daemon {
 	int ready_sent;
 	int exit_code;
 	int inflight;               /* requests holding a job */
+	int accepting_paused;       /* max_connections reached */
 	struct metrics m;
 };
 

@@ -77,6 +77,45 @@ http_error(struct daemon *d, struct evhttp_request *req, int status,
 		evbuffer_free(b);
 }
 
+static void
+http_disable_listener(struct evhttp_bound_socket *s, void *arg)
+{
+	evconnlistener_disable(evhttp_bound_socket_get_listener(s));
+}
+
+static void
+http_enable_listener(struct evhttp_bound_socket *s, void *arg)
+{
+	evconnlistener_enable(evhttp_bound_socket_get_listener(s));
+}
+
+static int http_conn_idx = -1;
+
+static void
+http_listeners(struct daemon *d, int on)
+{
+	evhttp_foreach_bound_socket(d->http, on ? http_enable_listener :
+	    http_disable_listener, NULL);
+}
+
+/* Runs when OpenSSL frees a connection's SSL object, whatever closed it:
+ * the one place every connection is counted out. */
+static void
+http_conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct daemon *d = ptr;
+
+	if (d == NULL)
+		return;
+	d->m.conns_open--;
+	if (d->accepting_paused && !d->stopping &&
+	    d->m.conns_open < (long)d->cfg->max_connections) {
+		d->accepting_paused = 0;
+		http_listeners(d, 1);
+	}
+}
+
 static struct bufferevent *
 http_bevcb(struct event_base *base, void *arg)
 {
@@ -86,6 +125,16 @@ http_bevcb(struct event_base *base, void *arg)
 
 	if (ssl == NULL)
 		return NULL;
+	if (SSL_set_ex_data(ssl, http_conn_idx, d) == 1)
+		d->m.conns_open++;
+	if (d->m.conns_open >= (long)d->cfg->max_connections && !d->accepting_paused) {
+		/* as memcached does on EMFILE: stop accepting, not spin */
+		d->accepting_paused = 1;
+		d->m.accept_paused++;
+		http_listeners(d, 0);
+		log_warnx("msg=\"max_connections reached, not accepting\" open=%ld",
+		    d->m.conns_open);
+	}
 	bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
@@ -135,6 +184,9 @@ http_start(struct daemon *d, struct errs *e)
 {
 	const struct config *c = d->cfg;
 
+	if (http_conn_idx < 0 && (http_conn_idx = SSL_get_ex_new_index(0, NULL,
+	    NULL, NULL, http_conn_gone)) < 0)
+		return -1;
 	if ((d->http = evhttp_new(d->base)) == NULL)
 		return -1;
 	evhttp_set_bevcb(d->http, http_bevcb, d);
@@ -159,11 +211,6 @@ http_start(struct daemon *d, struct errs *e)
 	return 0;
 }
 
-static void
-http_disable_listener(struct evhttp_bound_socket *s, void *arg)
-{
-	evconnlistener_disable(evhttp_bound_socket_get_listener(s));
-}
 
 void
 http_stop_accepting(struct daemon *d)

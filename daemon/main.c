@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
@@ -61,6 +62,24 @@ main_log_errs(const char *what, const struct errs *e)
 	for (i = 0; i < e->n; i++)
 		log_errx("msg=\"%s\" code=%s at=\"%s\" line=%d detail=\"%s\"", what,
 		    e->v[i].code, e->v[i].pointer, e->v[i].line, e->v[i].msg);
+}
+
+/* Connections need descriptors: take the hard limit, and say so when it is
+ * below what max_connections implies. */
+static void
+main_raise_nofile(int max_conns)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("msg=\"cannot raise the descriptor limit\"");
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_conns + 64)
+		log_warnx("msg=\"descriptor limit below max_connections\" "
+		    "nofile=%llu max_connections=%d", (unsigned long long)rl.rlim_cur,
+		    max_conns);
 }
 
 static void
@@ -272,6 +291,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sd_watchdog_enabled(0, &main_watchdog_usec);
+	main_raise_nofile(d->cfg->max_connections);
 	workers = d->cfg->workers > 0 ? d->cfg->workers :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers < 1)

@@ -104,6 +104,7 @@ admin_listen = 127.0.0.1:$ADMIN_PORT
 workers = ${WORKERS:-2}
 max_body = ${MAX_BODY:-10M}
 read_timeout = ${READ_TIMEOUT:-10}
+max_connections = ${MAX_CONNS:-20000}
 
 [tls]
 cert = $TDIR/pki/server.pem
