@@ -9,7 +9,7 @@ sign_file "$TDIR/d.xml" "$TDIR/d.s"
 hold() { # an idle TLS connection kept open for a while
 	(sleep 30 | openssl s_client -quiet -connect "127.0.0.1:$API_PORT" \
 		-cert "$TDIR/pki/enterprise.pem" -key "$TDIR/pki/enterprise.key" \
-		-CAfile "$TDIR/pki/ca.pem" >/dev/null 2>&1) &
+		-CAfile "$TDIR/pki/ca.pem") >/dev/null 2>&1 &
 	echo $!
 }
 P1=$(hold); P2=$(hold); P3=$(hold)
