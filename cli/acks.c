@@ -18,7 +18,7 @@
 #include "http.h"
 #include "verify.h"
 
-#define ACKS_LIMIT_MAX 10000
+#define ACKS_LIMIT_MAX 1000 /* the daemon serves at most 1000 a page */
 #define ACKS_WAIT_MAX 300
 #define ACKS_FOLLOW_WAIT 30   /* long-poll seconds when --follow and no --wait */
 #define ACKS_BACKOFF_MAX 30

@@ -93,7 +93,7 @@ cert_extensions(const struct cert_spec *s, X509 *x, X509 *issuer, int rsa)
 		if (cert_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
 		    cert_ext(x, &ctx, NID_key_usage, ku) < 0 ||
 		    cert_ext(x, &ctx, NID_ext_key_usage,
-		    s->kind == CERT_SERVER ? "serverAuth" : "clientAuth") < 0)
+		    s->kind == CERT_SERVER ? "serverAuth,clientAuth" : "clientAuth") < 0)
 			return -1;
 		if (s->kind == CERT_SERVER && s->san != NULL &&
 		    cert_ext(x, &ctx, NID_subject_alt_name, s->san) < 0)
