@@ -20,6 +20,7 @@
 #include "ids.h"
 #include "limit.h"
 #include "log.h"
+#include "officer.h"
 #include "pool.h"
 #include "push.h"
 #include "status.h"
@@ -325,6 +326,9 @@ api_route(struct daemon *d, struct evhttp_request *req)
 		return;
 	}
 	if (role == ROLE_ENTERPRISE && api_limited(d, req, party))
+		return;
+	/* search, decisions, stats, console (officer.c) */
+	if (officer_route(d->officer, req, path, party, role))
 		return;
 	if (strcmp(path, "/v1/declarations") == 0) {
 		if (cmd == EVHTTP_REQ_POST)

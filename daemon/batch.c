@@ -80,12 +80,12 @@ batch_send_request(PGconn *c, struct job *j, const unsigned char *dig,
 	return PQsendQueryPrepared(c, "request", REQUEST_NPARAMS, v, len, fmt, 1) ? 0 : -1;
 }
 
-#define STORE_NPARAMS 25
+#define STORE_NPARAMS 26
 
 const struct db_prepare batch_prepare[] = {
 	{ "store", "SELECT outcome, declaration_id, ack_seq, receipt FROM "
 	    "declared_store($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-	    "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)" },
+	    "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)" },
 	{ "idblock", "SELECT nextval('decl_block_seq')" },
 	{ "request", "SELECT outcome, declaration_id, ack_seq, receipt FROM "
 	    "declared_request($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
@@ -180,6 +180,7 @@ batch_send(PGconn *c, void *arg)
 	const char *v[STORE_NPARAMS];
 	int len[STORE_NPARAMS], fmt[STORE_NPARAMS];
 	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
+	char origins[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	unsigned char dig[32];
 	int i, k;
 
@@ -193,6 +194,8 @@ batch_send(PGconn *c, void *arg)
 		snprintf(items, sizeof(items), "%zu", d->n_items);
 		if (decl_hs_array(d, hs, sizeof(hs)) < 0)
 			snprintf(hs, sizeof(hs), "{}");
+		if (decl_origin_array(d, origins, sizeof(origins)) < 0)
+			snprintf(origins, sizeof(origins), "{}");
 		for (k = 0; k < 32; k++)
 			sscanf(j->digest + 2 * k, "%2hhx", &dig[k]);
 		if (j->req_kind != REQ_NONE) {
@@ -216,25 +219,26 @@ batch_send(PGconn *c, void *arg)
 		v[11] = j->lane_reason[0] ? j->lane_reason : NULL;
 		v[12] = items;
 		v[13] = hs;
-		v[14] = d->invoice_amount[0] ? d->invoice_amount : NULL;
-		v[15] = d->invoice_currency[0] ? d->invoice_currency : NULL;
-		v[16] = (const char *)dig;
-		len[16] = 32;
-		fmt[16] = 1;
-		v[17] = j->body;
-		len[17] = (int)j->len;
+		v[14] = origins;
+		v[15] = d->invoice_amount[0] ? d->invoice_amount : NULL;
+		v[16] = d->invoice_currency[0] ? d->invoice_currency : NULL;
+		v[17] = (const char *)dig;
+		len[17] = 32;
 		fmt[17] = 1;
-		v[18] = j->errors_json;
-		v[19] = j->ack_kind;
-		v[20] = j->resp;
-		len[20] = (int)j->resp_len;
-		fmt[20] = 1;
-		v[21] = j->state2[0] ? j->state2 : NULL;
-		v[22] = j->state2[0] ? j->reason2 : NULL;
-		v[23] = j->state2[0] ? j->ack2_kind : NULL;
-		v[24] = j->state2[0] ? j->resp2 : NULL;
-		len[24] = (int)j->resp2_len;
-		fmt[24] = 1;
+		v[18] = j->body;
+		len[18] = (int)j->len;
+		fmt[18] = 1;
+		v[19] = j->errors_json;
+		v[20] = j->ack_kind;
+		v[21] = j->resp;
+		len[21] = (int)j->resp_len;
+		fmt[21] = 1;
+		v[22] = j->state2[0] ? j->state2 : NULL;
+		v[23] = j->state2[0] ? j->reason2 : NULL;
+		v[24] = j->state2[0] ? j->ack2_kind : NULL;
+		v[25] = j->state2[0] ? j->resp2 : NULL;
+		len[25] = (int)j->resp2_len;
+		fmt[25] = 1;
 		if (!PQsendQueryPrepared(c, "store", STORE_NPARAMS, v, len, fmt, 1))
 			return -1;
 	}

@@ -20,6 +20,7 @@ struct feed;      /* delivery: feed.c, status.c, push.c */
 struct status;
 struct push;
 struct limit;     /* per-party limits: limit.c */
+struct officer;   /* officer routes: officer.c */
 
 /* Counters for /metrics, loop thread only. */
 struct metrics {
@@ -33,6 +34,7 @@ struct metrics {
 	unsigned long tls_conns;
 	long conns_open;                      /* TLS connections alive */
 	unsigned long accept_paused;          /* times max_connections was hit */
+	unsigned long deadline_closed;        /* request not complete in read_timeout */
 	unsigned long lat_hist[10];           /* <=1,2,5,10,25,50,100,250,1000 ms, more */
 	double lat_sum_ms;
 };
@@ -53,6 +55,7 @@ struct daemon {
 	struct push *push;          /* callbacks and push delivery */
 	struct tls *tls;
 	struct limit *limit;        /* per-party rate and connection caps */
+	struct officer *officer;    /* search, decisions, stats, console */
 	struct evhttp *http;        /* the TLS API listener */
 	struct evhttp *admin;       /* plain HTTP, loopback */
 	struct event *sig_term, *sig_int, *sig_hup;

@@ -13,7 +13,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/evp.h>
 
 #include "daemon.h"
 #include "db.h"
@@ -31,6 +30,7 @@
 #define FEED_WAIT_MAX 60
 #define FEED_REPLY_MAX (16 << 20) /* bytes of base64 per page */
 
+/* The columns json_acks_page wants, in binary format. */
 static const char feed_sql[] =
     "SELECT seq, declaration_id, kind, to_char(created_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), body FROM acks "
@@ -245,53 +245,13 @@ feed_on_deadline(evutil_socket_t fd, short what, void *arg)
 static void
 feed_page(struct fwait *w, const PGresult *r)
 {
-	json_t *root = NULL, *list = NULL, *o;
-	int i, n = PQntuples(r);
-	int64_t last = w->after, seq, id;
-	size_t total = 0, blen;
-	char *b64 = NULL, idbuf[24];
+	json_t *o = json_acks_page(r, w->after, FEED_REPLY_MAX);
 
-	if ((root = json_object()) == NULL || (list = json_array()) == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		seq = json_pg_int8(r, i, 0);
-		id = json_pg_int8(r, i, 1);
-		blen = (size_t)PQgetlength(r, i, 4);
-		if (blen > FEED_REPLY_MAX || total + blen / 3 * 4 + 4 > FEED_REPLY_MAX) {
-			if (i == 0)
-				goto fail;
-			break; /* the rest comes with the next page */
-		}
-		if ((b64 = malloc(blen / 3 * 4 + 5)) == NULL)
-			goto fail;
-		EVP_EncodeBlock((unsigned char *)b64,
-		    (const unsigned char *)PQgetvalue(r, i, 4), (int)blen);
-		total += strlen(b64);
-		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-		o = json_pack("{s:I, s:s?, s:s, s:s, s:s}", "seq", (json_int_t)seq,
-		    "declaration_id", PQgetisnull(r, i, 1) ? NULL : idbuf,
-		    "kind", PQgetvalue(r, i, 2), "created_at", PQgetvalue(r, i, 3),
-		    "body", b64);
-		free(b64);
-		b64 = NULL;
-		if (o == NULL || json_array_append_new(list, o) != 0)
-			goto fail;
-		last = seq;
-	}
-	if (json_object_set_new(root, "acks", list) != 0) {
-		list = NULL;
-		goto fail;
-	}
-	list = NULL;
-	if (json_object_set_new(root, "next", json_integer(last)) != 0)
-		goto fail;
-	feed_send(w, 200, root, NULL, NULL, 0);
-	json_decref(root);
-	return;
-fail:
-	json_decref(list);
-	json_decref(root);
-	feed_send(w, 500, NULL, "INTERNAL", "cannot build the page", 1);
+	if (o == NULL)
+		feed_send(w, 500, NULL, "INTERNAL", "cannot build the page", 1);
+	else
+		feed_send(w, 200, o, NULL, NULL, 0);
+	json_decref(o);
 }
 
 static int

@@ -116,6 +116,94 @@ http_conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 	}
 }
 
+/* ---- request deadline (fault suite, issue #8) ----
+ * libevent's timeout is an inactivity timeout: a client sending one byte
+ * every few seconds (slowloris, slow body, a ClientHello in pieces) would
+ * hold its connection for ever.  So each connection also has a deadline:
+ * read_timeout seconds from its accept, and again from each reply, to
+ * deliver a complete request.  It is off while a request is being handled
+ * (evhttp then owns no half-read request).  When it passes, the connection
+ * is failed as a read timeout, which evhttp answers by freeing it. */
+static int http_dl_idx = -1;
+
+struct http_dl {
+	struct event *ev;
+	struct bufferevent *bev;
+	struct daemon *d;
+};
+
+static void
+http_dl_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct http_dl *dl = ptr;
+
+	if (dl == NULL)
+		return;
+	event_free(dl->ev);
+	free(dl);
+}
+
+static void
+http_dl_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_dl *dl = arg;
+
+	dl->d->m.deadline_closed++;
+	/* evhttp frees the connection, the SSL object and dl with it */
+	bufferevent_trigger_event(dl->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+}
+
+static void
+http_dl_arm(struct http_dl *dl, int on)
+{
+	struct timeval tv = { dl->d->cfg->read_timeout_s, 0 };
+
+	if (on)
+		evtimer_add(dl->ev, &tv);
+	else
+		evtimer_del(dl->ev);
+}
+
+static struct http_dl *
+http_dl_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl != NULL ? SSL_get_ex_data(ssl, http_dl_idx) : NULL;
+}
+
+/* The reply is out: the next request has read_timeout from now. */
+static void
+http_dl_replied(struct evhttp_request *req, void *arg)
+{
+	struct http_dl *dl = http_dl_of(req);
+
+	if (dl != NULL)
+		http_dl_arm(dl, 1);
+}
+
+static void
+http_dl_start(struct daemon *d, SSL *ssl, struct bufferevent *bev)
+{
+	struct http_dl *dl = calloc(1, sizeof(*dl));
+
+	if (dl == NULL)
+		return;
+	dl->bev = bev;
+	dl->d = d;
+	if ((dl->ev = evtimer_new(d->base, http_dl_fire, dl)) == NULL ||
+	    SSL_set_ex_data(ssl, http_dl_idx, dl) != 1) {
+		if (dl->ev != NULL)
+			event_free(dl->ev);
+		free(dl);
+		return;
+	}
+	http_dl_arm(dl, 1);
+}
+
 static struct bufferevent *
 http_bevcb(struct event_base *base, void *arg)
 {
@@ -142,6 +230,7 @@ http_bevcb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	http_dl_start(d, ssl, bev);
 	d->m.tls_conns++;
 	return bev;
 }
@@ -151,7 +240,14 @@ http_api_cb(struct evhttp_request *req, void *arg)
 {
 	struct daemon *d = arg;
 
+	struct http_dl *dl = http_dl_of(req);
+
 	d->m.req_total++;
+	if (dl != NULL) {
+		/* the request is complete: no deadline while it is handled */
+		http_dl_arm(dl, 0);
+		evhttp_request_set_on_complete_cb(req, http_dl_replied, NULL);
+	}
 	api_route(d, req);
 }
 
@@ -186,6 +282,9 @@ http_start(struct daemon *d, struct errs *e)
 
 	if (http_conn_idx < 0 && (http_conn_idx = SSL_get_ex_new_index(0, NULL,
 	    NULL, NULL, http_conn_gone)) < 0)
+		return -1;
+	if (http_dl_idx < 0 && (http_dl_idx = SSL_get_ex_new_index(0, NULL,
+	    NULL, NULL, http_dl_gone)) < 0)
 		return -1;
 	if ((d->http = evhttp_new(d->base)) == NULL)
 		return -1;

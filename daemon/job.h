@@ -53,7 +53,7 @@ struct job {
 	char signer[128];
 	char *errors_json;             /* rule failures as a JSON array, owned */
 	char state2[24];               /* second transition (automatic release) */
-	char reason2[96];
+	char reason2[1024];            /* also a decision's reason */
 	const char *ack2_kind;
 	char *resp2;                   /* its signed acknowledgement, owned */
 	size_t resp2_len;

@@ -1,10 +1,12 @@
 #include "json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
 
 #include "daemon.h"
 
@@ -89,4 +91,54 @@ json_pg_int8(const PGresult *r, int row, int col)
 	for (i = 0; i < 8; i++)
 		v = v << 8 | p[i];
 	return (int64_t)v;
+}
+
+json_t *
+json_acks_page(const PGresult *r, int64_t after, size_t cap)
+{
+	json_t *root = NULL, *list = NULL, *o;
+	int i, n = PQntuples(r);
+	int64_t last = after, seq;
+	size_t total = 0, blen, elen;
+	char *b64, idbuf[24];
+
+	if ((root = json_object()) == NULL || (list = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		seq = json_pg_int8(r, i, 0);
+		blen = (size_t)PQgetlength(r, i, 4);
+		elen = (blen + 2) / 3 * 4;
+		if (elen > cap || total + elen > cap) {
+			if (i == 0)
+				goto fail;
+			break; /* the rest comes with the next page */
+		}
+		if ((b64 = malloc(elen + 1)) == NULL)
+			goto fail;
+		EVP_EncodeBlock((unsigned char *)b64,
+		    (const unsigned char *)PQgetvalue(r, i, 4), (int)blen);
+		total += elen;
+		snprintf(idbuf, sizeof(idbuf), "%lld",
+		    (long long)json_pg_int8(r, i, 1));
+		o = json_pack("{s:I, s:s?, s:s, s:s, s:s}", "seq", (json_int_t)seq,
+		    "declaration_id", PQgetisnull(r, i, 1) ? NULL : idbuf,
+		    "kind", PQgetvalue(r, i, 2), "created_at", PQgetvalue(r, i, 3),
+		    "body", b64);
+		free(b64);
+		if (o == NULL || json_array_append_new(list, o) != 0)
+			goto fail;
+		last = seq;
+	}
+	if (json_object_set_new(root, "acks", list) != 0) {
+		list = NULL;
+		goto fail;
+	}
+	list = NULL;
+	if (json_object_set_new(root, "next", json_integer(last)) != 0)
+		goto fail;
+	return root;
+fail:
+	json_decref(list);
+	json_decref(root);
+	return NULL;
 }

@@ -22,5 +22,12 @@ void json_reply_raw(struct daemon *d, struct evhttp_request *req, int status,
 int json_parse_u63(const char *s, int64_t *v);
 /* An int8 column of a binary-format result row; 0 when NULL. */
 int64_t json_pg_int8(const PGresult *r, int row, int col);
+/* A feed page {"acks": [{seq, declaration_id, kind, created_at, body
+ * (base64)}...], "next": last seq or after} from the rows of r (binary
+ * format: seq int8, declaration_id int8 or NULL, kind text, created_at
+ * text, body bytea), stopping before the bodies pass cap bytes of base64
+ * (at least one row).  New reference, or NULL (out of memory, or a row
+ * alone larger than cap). */
+json_t *json_acks_page(const PGresult *r, int64_t after, size_t cap);
 
 #endif

@@ -26,6 +26,7 @@
 #include "limit.h"
 #include "log.h"
 #include "migrate.h"
+#include "officer.h"
 #include "pool.h"
 #include "push.h"
 #include "status.h"
@@ -105,6 +106,7 @@ main_db_idle(void *arg)
 	/* delivery: feed, status and push each use at most one connection */
 	feed_db_idle(d->feed);
 	status_db_idle(d->status);
+	officer_db_idle(d->officer);
 	push_db_idle(d->push);
 	if (!db_up(d->db)) {
 		/* fast 503s: nothing waits for a database that is gone */
@@ -328,6 +330,8 @@ main(int argc, char **argv)
 	}
 	if ((d->limit = limit_new()) == NULL)   /* before the listeners */
 		goto out;
+	if ((d->officer = officer_new(d)) == NULL)
+		goto out;
 	if (http_start(d, &e) != 0) {
 		main_log_errs("cannot start", &e);
 		goto out;
@@ -354,6 +358,7 @@ out:
 	/* teardown in one fixed order: listeners, workers, batcher, db */
 	feed_stop(d->feed);     /* held requests answered before evhttp_free */
 	status_stop(d->status);
+	officer_stop(d->officer);
 	push_stop(d->push);
 	http_free(d);
 	limit_free(d->limit);   /* after http_free: close callbacks use it */
@@ -370,6 +375,7 @@ out:
 	db_free(d->db);
 	feed_free(d->feed);     /* after db_free: no unit refers to them */
 	status_free(d->status);
+	officer_free(d->officer);
 	push_free(d->push);
 	tls_free(d->tls);
 	work_env_free(d->env);

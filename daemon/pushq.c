@@ -1,27 +1,19 @@
-/* The push delivery engine.  A party's stream moves: claim (lease, first
- * acknowledgement) -> HTTPS POST -> record the outcome (which, for a done
- * acknowledgement, also renews the lease and returns the next one, or
- * releases the lease when the stream is caught up) -> POST ... .  A failed
- * attempt releases the lease with a backoff.  Connection objects are freed
- * only from timers and database callbacks, never inside their own. */
+/* Push delivery, its database side.  A party's stream moves: claim (lease,
+ * first acknowledgement) -> HTTPS POST (push.c) -> record the outcome
+ * (which, for a done acknowledgement, also renews the lease and returns
+ * the next one, or releases the lease when the stream is caught up) ->
+ * POST ... .  A failed attempt releases the lease with a backoff.  All of
+ * it goes in one pipelined unit at a time, with callback registrations. */
 #include "pushq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
 
-#include "config.h"
 #include "daemon.h"
 #include "db.h"
-#include "http.h"
 #include "json.h"
 #include "log.h"
 
@@ -106,38 +98,6 @@ static const char pushq_sql_cb_delete[] =
     "UPDATE parties SET callback_url = NULL "
     "WHERE id = $1 AND callback_url IS NOT NULL";
 
-SSL_CTX *
-pushq_ctx(const struct config *cfg, struct errs *e)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	const char *ca = getenv("DECLARED_PUSH_CA");
-	char msg[200];
-
-	if (ctx == NULL)
-		goto fail;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-		log_warnx("msg=\"push: no system CA store\"");
-	if (ca != NULL && *ca != '\0' &&
-	    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		err_add(e, "TLS_CONFIG", 0, "DECLARED_PUSH_CA",
-		    "cannot load the CA file %s", ca);
-		goto out;
-	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
-	return ctx;
-fail:
-	ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
-	err_add(e, "TLS_CONFIG", 0, "tls.cert",
-	    "push client certificate: %s", msg);
-out:
-	SSL_CTX_free(ctx);
-	return NULL;
-}
 
 static void
 pushq_later(struct push *p)
@@ -146,35 +106,10 @@ pushq_later(struct push *p)
 		event_active(p->kick, EV_TIMEOUT, 0);
 }
 
-static void
-pushq_conn_free(struct pslot *s)
-{
-	if (s->evcon == NULL)
-		return;
-	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-	evhttp_connection_free(s->evcon);
-	s->evcon = NULL;
-	s->dead = 0;
-	s->conn_key[0] = '\0';
-}
 
-void
-pushq_slot_close(struct pslot *s)
-{
-	struct evhttp_request *r = s->hreq;
-
-	if (s->timer != NULL) {
-		event_free(s->timer);
-		s->timer = NULL;
-	}
-	s->hreq = NULL;
-	if (r != NULL)
-		evhttp_cancel_request(r); /* calls no request callback */
-	pushq_conn_free(s);
-}
 
 /* Queues the slot's outcome for recording. */
-static void
+void
 pushq_record(struct pslot *s)
 {
 	struct push *p = s->p;
@@ -211,222 +146,12 @@ pushq_release(struct pslot *s)
 	s->p->d->inflight--;
 }
 
-static void
-pushq_on_conn_close(struct evhttp_connection *c, void *arg)
-{
-	struct pslot *s = arg;
 
-	if (s->evcon == c)
-		s->dead = 1;
-}
 
-static void
-pushq_on_error(enum evhttp_request_error err, void *arg)
-{
-	struct pslot *s = arg;
 
-	s->req_error = (int)err;
-}
 
-static const char *
-pushq_error_name(int e)
-{
-	switch (e) {
-	case EVREQ_HTTP_TIMEOUT: return "timeout";
-	case EVREQ_HTTP_EOF: return "connection closed";
-	case EVREQ_HTTP_INVALID_HEADER: return "invalid response";
-	case EVREQ_HTTP_BUFFER_ERROR: return "connection error";
-	case EVREQ_HTTP_DATA_TOO_LONG: return "response too long";
-	default: return "cannot connect";
-	}
-}
 
-static void
-pushq_on_response(struct evhttp_request *req, void *arg)
-{
-	struct pslot *s = arg;
-	int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	struct bufferevent *bev;
-	unsigned long tls;
 
-	if (s->hreq == NULL)
-		return; /* given up already */
-	s->hreq = NULL;
-	evtimer_del(s->timer);
-	s->http_status = code;
-	s->err[0] = '\0';
-	if (code == 0) {
-		s->dead = 1;
-		s->out = PO_FAILED;
-		bev = s->evcon ? evhttp_connection_get_bufferevent(s->evcon) : NULL;
-		tls = bev ? bufferevent_get_openssl_error(bev) : 0;
-		if (tls != 0) {
-			snprintf(s->err, sizeof(s->err), "tls: ");
-			ERR_error_string_n(tls, s->err + 5, sizeof(s->err) - 5);
-		} else {
-			snprintf(s->err, sizeof(s->err), "%s",
-			    pushq_error_name(s->req_error));
-		}
-	} else if (code >= 200 && code < 300) {
-		s->out = PO_DELIVERED;
-	} else if (code >= 400 && code < 500 && code != 408 && code != 429) {
-		s->out = PO_REJECTED;
-		snprintf(s->err, sizeof(s->err), "HTTP %d", code);
-	} else {
-		s->out = PO_FAILED;
-		snprintf(s->err, sizeof(s->err), "HTTP %d", code);
-	}
-	s->used_ns = daemon_now_ns();
-	pushq_record(s);
-}
-
-static void
-pushq_on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	struct pslot *s = arg;
-	struct evhttp_request *r = s->hreq;
-
-	if (r == NULL)
-		return;
-	s->hreq = NULL;
-	evhttp_cancel_request(r);
-	s->dead = 1;
-	s->out = PO_FAILED;
-	s->http_status = 0;
-	snprintf(s->err, sizeof(s->err), "timeout after %d s", s->p->timeout_s);
-	pushq_record(s);
-}
-
-static struct evhttp_connection *
-pushq_connect(struct pslot *s, const char *host, int port)
-{
-	struct push *p = s->p;
-	struct event_base *base = p->d->base;
-	struct bufferevent *bev;
-	struct evhttp_connection *c;
-	unsigned char ip[16];
-	int is_ip;
-	SSL *ssl;
-
-	if ((ssl = SSL_new(p->ctx)) == NULL)
-		return NULL;
-	is_ip = evutil_inet_pton(AF_INET, host, ip) == 1 ||
-	    evutil_inet_pton(AF_INET6, host, ip) == 1;
-	if ((is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) :
-	    SSL_set1_host(ssl, host)) != 1 ||
-	    (!is_ip && SSL_set_tlsext_host_name(ssl, host) != 1)) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	c = evhttp_connection_base_bufferevent_new(base, p->dns, bev, host,
-	    (ev_uint16_t)port);
-	if (c == NULL) {
-		bufferevent_free(bev);
-		return NULL;
-	}
-	evhttp_connection_set_timeout(c, p->timeout_s);
-	evhttp_connection_set_retries(c, 0);
-	evhttp_connection_set_max_body_size(c, PUSH_RESP_MAX);
-	evhttp_connection_set_max_headers_size(c, 64 * 1024);
-	evhttp_connection_set_closecb(c, pushq_on_conn_close, s);
-	return c;
-}
-
-/* POSTs the slot's acknowledgement: 0, or -1 with s->err set. */
-static int
-pushq_http(struct pslot *s)
-{
-	struct push *p = s->p;
-	struct evhttp_uri *u = evhttp_uri_parse_with_flags(s->url, 0);
-	const char *uhost = u ? evhttp_uri_get_host(u) : NULL;
-	const char *path, *query;
-	char host[PUSH_URL_MAX], key[PUSH_URL_MAX + 8], target[PUSH_URL_MAX];
-	char hv[PUSH_URL_MAX + 8], n[24];
-	struct evhttp_request *req = NULL;
-	struct evkeyvalq *h;
-	struct timeval tv = { p->timeout_s + 2, 0 };
-	int port, rc = -1;
-
-	if (uhost == NULL || *uhost == '\0') {
-		snprintf(s->err, sizeof(s->err), "bad callback URL");
-		goto out;
-	}
-	/* an IPv6 literal without its brackets */
-	snprintf(host, sizeof(host), "%s", uhost + (uhost[0] == '['));
-	if (uhost[0] == '[' && host[0] != '\0' && host[strlen(host) - 1] == ']')
-		host[strlen(host) - 1] = '\0';
-	port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 443;
-	path = evhttp_uri_get_path(u);
-	query = evhttp_uri_get_query(u);
-	snprintf(target, sizeof(target), "%s%s%s", path && *path ? path : "/",
-	    query ? "?" : "", query ? query : "");
-	snprintf(key, sizeof(key), "%s:%d", host, port);
-	if (s->evcon != NULL && (s->dead || strcmp(key, s->conn_key) != 0))
-		pushq_conn_free(s);
-	if (s->evcon == NULL) {
-		if ((s->evcon = pushq_connect(s, host, port)) == NULL) {
-			snprintf(s->err, sizeof(s->err), "cannot create a connection");
-			goto out;
-		}
-		snprintf(s->conn_key, sizeof(s->conn_key), "%s", key);
-	}
-	if (s->timer == NULL &&
-	    (s->timer = evtimer_new(p->d->base, pushq_on_deadline, s)) == NULL)
-		goto nomem;
-	if ((req = evhttp_request_new(pushq_on_response, s)) == NULL)
-		goto nomem;
-	evhttp_request_set_error_cb(req, pushq_on_error);
-	h = evhttp_request_get_output_headers(req);
-	if (port == 443)
-		snprintf(hv, sizeof(hv), strchr(host, ':') ? "[%s]" : "%s", host);
-	else
-		snprintf(hv, sizeof(hv), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
-		    host, port);
-	snprintf(n, sizeof(n), "%lld", (long long)s->seq);
-	if (evhttp_add_header(h, "Host", hv) != 0 ||
-	    evhttp_add_header(h, "Content-Type", "application/xml") != 0 ||
-	    evhttp_add_header(h, "User-Agent", "declared") != 0 ||
-	    evhttp_add_header(h, "Declared-Party", s->party) != 0 ||
-	    evhttp_add_header(h, "Declared-Ack-Seq", n) != 0 ||
-	    (s->decl[0] && evhttp_add_header(h, "Declared-Declaration-Id",
-	    s->decl) != 0) ||
-	    evbuffer_add(evhttp_request_get_output_buffer(req), s->body,
-	    s->blen) != 0)
-		goto nomem;
-	s->req_error = -1;
-	s->hreq = req;
-	evtimer_add(s->timer, &tv);
-	/* may call pushq_on_response at once (connection refused) */
-	if (evhttp_make_request(s->evcon, req, EVHTTP_REQ_POST, target) != 0) {
-		/* not queued, not freed, no callback */
-		s->hreq = NULL;
-		evtimer_del(s->timer);
-		evhttp_request_free(req);
-		s->dead = 1;
-		snprintf(s->err, sizeof(s->err), "cannot send the request");
-		req = NULL;
-		goto out;
-	}
-	req = NULL;
-	rc = 0;
-	goto out;
-nomem:
-	snprintf(s->err, sizeof(s->err), "out of memory");
-out:
-	if (req != NULL)
-		evhttp_request_free(req);
-	if (u != NULL)
-		evhttp_uri_free(u);
-	return rc;
-}
 
 /* The slot holds a lease and an acknowledgement: deliver or expire it. */
 static void
@@ -442,7 +167,7 @@ pushq_start(struct pslot *s)
 		return;
 	}
 	s->out = PO_NONE;
-	if (pushq_http(s) != 0) {
+	if (push_http(s) != 0) {
 		s->out = PO_FAILED;
 		pushq_record(s);
 	}
@@ -495,7 +220,7 @@ pushq_slot_for(struct push *p, const char *party)
 			best = s;
 	}
 	if (best != NULL)
-		pushq_conn_free(best);
+		push_conn_free(best);
 	return best;
 }
 
@@ -613,49 +338,26 @@ pushq_recorded(struct pslot *s, const PGresult *r)
 	pushq_start(s);
 }
 
-void
-pushq_cb_end(struct push *p, struct pcb *c, int status, const char *json,
-    size_t len)
-{
-	if (c->req != NULL) {
-		if (json != NULL)
-			json_reply_raw(p->d, c->req, status, "application/json",
-			    json, len);
-		else if (status == 204)
-			evhttp_send_reply(c->req, 204, NULL, NULL);
-		else if (status == 404)
-			http_error(p->d, c->req, 404, "NO_CALLBACK",
-			    "no callback registered", 0);
-		else if (status == 503)
-			http_error(p->d, c->req, 503, "DB_UNAVAILABLE",
-			    "the database is unavailable, try again", 2);
-		else
-			http_error(p->d, c->req, 500, "INTERNAL",
-			    "cannot store the callback", 0);
-	}
-	p->d->inflight--;
-	free(c);
-}
 
 static void
 pushq_cb_result(struct push *p, struct pcb *c, const PGresult *r)
 {
 	if (c->cmd == EVHTTP_REQ_DELETE) {
-		pushq_cb_end(p, c, strcmp(PQcmdTuples((PGresult *)r), "0") == 0 ?
+		push_cb_end(p, c, strcmp(PQcmdTuples((PGresult *)r), "0") == 0 ?
 		    404 : 204, NULL, 0);
 		return;
 	}
 	if (PQntuples(r) != 1) {
-		pushq_cb_end(p, c, c->cmd == EVHTTP_REQ_GET ? 404 : 500, NULL, 0);
+		push_cb_end(p, c, c->cmd == EVHTTP_REQ_GET ? 404 : 500, NULL, 0);
 		return;
 	}
-	if (c->cmd == EVHTTP_REQ_PUT)
+	if (c->cmd == EVHTTP_REQ_PUT) {
 		log_info("msg=\"push callback registered\" party=%s url=\"%s\"",
 		    c->party, c->url);
-	pushq_cb_end(p, c, 200, PQgetvalue(r, 0, 0),
-	    (size_t)PQgetlength(r, 0, 0));
-	if (c->cmd == EVHTTP_REQ_PUT)
 		p->want_claim = 1;
+	}
+	push_cb_end(p, c, 200, PQgetvalue(r, 0, 0),
+	    (size_t)PQgetlength(r, 0, 0));   /* frees c */
 }
 
 static int
@@ -696,7 +398,7 @@ pushq_done(void *arg, int ok, const char *err)
 		struct pop *o = &u->op[i];
 
 		if (o->kind == OP_CB)
-			pushq_cb_end(p, o->cb, 503, NULL, 0);
+			push_cb_end(p, o->cb, 503, NULL, 0);
 		else if (o->kind == OP_RECORD && !p->stopped) {
 			/* again later: the guards make a second record harmless */
 			o->s->qnext = NULL;
@@ -779,7 +481,7 @@ pushq_on_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (!s->busy && s->evcon != NULL && (s->dead ||
 		    now - s->used_ns > (uint64_t)PUSH_IDLE_CONN_S * 1000000000u))
-			pushq_conn_free(s);
+			push_conn_free(s);
 	}
 	p->want_claim = 1;
 	pushq_kick(p);

@@ -1,6 +1,6 @@
-/* pushq: the delivery engine of push.c (internal to the push module): the
- * per-party slots, the database units that lease, record and register,
- * and the outbound HTTPS requests. */
+/* pushq: the internals of the push module shared by push.c (HTTP: the
+ * callback route, outbound POSTs) and pushq.c (SQL: leases, outcomes,
+ * registration), which also owns the database units. */
 #ifndef DECLARED_PUSHQ_H
 #define DECLARED_PUSHQ_H
 
@@ -93,18 +93,23 @@ struct push {
 	unsigned long n_delivered, n_rejected, n_failed, n_expired;
 };
 
-/* The client context: [tls] cert and key, system CAs + DECLARED_PUSH_CA. */
-SSL_CTX *pushq_ctx(const struct config *cfg, struct errs *e);
+/* pushq.c */
 void pushq_on_tick(evutil_socket_t fd, short what, void *arg);
 void pushq_on_kick(evutil_socket_t fd, short what, void *arg);
 /* Starts a unit when there is work and a free connection. */
 void pushq_kick(struct push *p);
+/* Queues the slot's outcome (s->out, http_status, err) for recording. */
+void pushq_record(struct pslot *s);
+
+/* push.c */
+/* POSTs the slot's acknowledgement: 0, or -1 with s->err set; the outcome
+ * comes through pushq_record, possibly before this returns. */
+int push_http(struct pslot *s);
+/* Frees the slot's connection (not from inside its callbacks). */
+void push_conn_free(struct pslot *s);
 /* Answers a callback request (json: the body, NULL = an error for status)
  * and frees it. */
-void pushq_cb_end(struct push *p, struct pcb *c, int status, const char *json,
+void push_cb_end(struct push *p, struct pcb *c, int status, const char *json,
     size_t len);
-/* Cancels the slot's request in flight (no outcome) and frees its
- * connection. */
-void pushq_slot_close(struct pslot *s);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -171,7 +172,7 @@ search_value(int k, const char *v, char *err, size_t cap)
 		    strcmp(v, "red") == 0;
 		break;
 	case SQ_HS:
-		ok = (n == 4 || n == 6 || n == 8 || n == 10) && search_digits(v, n);
+		ok = (n == 6 || n == 8 || n == 10) && search_digits(v, n);
 		break;
 	case SQ_ORIGIN:
 		ok = n == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z';
@@ -212,17 +213,18 @@ search_param(struct search *s, const char *v)
 	return ++s->nparams;
 }
 
-/* Adds "AND <fmt with $n>" for value v. */
+/* Adds " AND <before>$n<after>" for value v. */
 static int
-search_cond(struct search *s, const char *fmt, const char *v)
+search_cond(struct search *s, const char *before, const char *after,
+    const char *v)
 {
 	char c[160];
 	int n = search_param(s, v);
 
 	if (n < 0)
 		return -1;
-	snprintf(c, sizeof(c), fmt, n, n);
-	return search_sql(s, " AND ") == 0 && search_sql(s, c) == 0 ? 0 : -1;
+	snprintf(c, sizeof(c), " AND %s$%d%s", before, n, after);
+	return search_sql(s, c);
 }
 
 static int
@@ -236,28 +238,26 @@ search_build(struct search *s, const char *const v[SQ_COUNT], char *err,
 	rc |= search_sql(s, search_select);
 	rc |= search_sql(s, "true");
 	if (v[SQ_STATUS])
-		rc |= search_cond(s, "d.status = $%d", v[SQ_STATUS]);
+		rc |= search_cond(s, "d.status = ", "", v[SQ_STATUS]);
 	if (v[SQ_DECLARANT])
-		rc |= search_cond(s, "d.declarant = $%d", v[SQ_DECLARANT]);
+		rc |= search_cond(s, "d.declarant = ", "", v[SQ_DECLARANT]);
 	if (v[SQ_LANE])
-		rc |= search_cond(s, "d.lane = $%d", v[SQ_LANE]);
-	if (v[SQ_HS] && strlen(v[SQ_HS]) <= 6)
-		rc |= search_cond(s, "d.hs_prefixes @> ARRAY[$%d::text]", v[SQ_HS]);
-	else if (v[SQ_HS])
-		rc |= search_cond(s, "d.hs_codes @> ARRAY[$%d::text]", v[SQ_HS]);
+		rc |= search_cond(s, "d.lane = ", "", v[SQ_LANE]);
+	if (v[SQ_HS])
+		rc |= search_cond(s, "d.hs_codes @> ARRAY[", "::text]", v[SQ_HS]);
 	if (v[SQ_ORIGIN])
-		rc |= search_cond(s, "d.origins @> ARRAY[$%d::text]", v[SQ_ORIGIN]);
+		rc |= search_cond(s, "d.origins @> ARRAY[", "::text]", v[SQ_ORIGIN]);
 	if (v[SQ_MRN])
-		rc |= search_cond(s, "d.mrn = $%d", v[SQ_MRN]);
+		rc |= search_cond(s, "d.mrn = ", "", v[SQ_MRN]);
 	if (v[SQ_LRN])
-		rc |= search_cond(s, "d.lrn = $%d", v[SQ_LRN]);
+		rc |= search_cond(s, "d.lrn = ", "", v[SQ_LRN]);
 	if (v[SQ_FROM]) {
 		if (search_time(v[SQ_FROM], t, sizeof(t)) != 0) {
 			snprintf(err, cap, "bad value for from: want YYYY-MM-DD or "
 			    "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]");
 			return -1;
 		}
-		rc |= search_cond(s, "d.received_at >= $%d::timestamptz", t);
+		rc |= search_cond(s, "d.received_at >= ", "::timestamptz", t);
 	}
 	if (v[SQ_TO]) {
 		if (search_time(v[SQ_TO], t, sizeof(t)) != 0) {
@@ -265,7 +265,7 @@ search_build(struct search *s, const char *const v[SQ_COUNT], char *err,
 			    "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]");
 			return -1;
 		}
-		rc |= search_cond(s, "d.received_at < $%d::timestamptz", t);
+		rc |= search_cond(s, "d.received_at < ", "::timestamptz", t);
 	}
 	if (v[SQ_CURSOR]) {
 		if (search_cursor(v[SQ_CURSOR], us, id, sizeof(us)) != 0) {

@@ -8,8 +8,7 @@
  *   status     a lifecycle state name
  *   declarant  the declarant party (exact)
  *   lane       green | yellow | red
- *   hs         4 or 6 digits: an item's HS heading or subheading;
- *              8 or 10 digits: an item's exact code
+ *   hs         an item's HS code, exactly (6, 8 or 10 digits)
  *   origin     an item's origin country (ISO 3166 alpha-2)
  *   mrn, lrn   exact
  *   from, to   received at or after from, before to: YYYY-MM-DD or

@@ -2,6 +2,7 @@
 #include "decl.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +62,10 @@ decl_put_elem(char *out, size_t cap, size_t *pos, const char *s, int first)
 	return 0;
 }
 
-int
-decl_hs_array(const struct decl *d, char *out, size_t cap)
+/* The distinct non-empty values of one item field (at byte offset off in
+ * struct decl_item), in order of first appearance, as an array literal. */
+static int
+decl_item_array(const struct decl *d, size_t off, char *out, size_t cap)
 {
 	size_t i, j, pos = 0;
 	int first = 1;
@@ -74,12 +77,12 @@ decl_hs_array(const struct decl *d, char *out, size_t cap)
 	}
 	out[pos++] = '{';
 	for (i = 0; i < d->n_items; i++) {
-		const char *hs = d->items[i].hs;
+		const char *hs = (const char *)&d->items[i] + off;
 
 		if (hs[0] == '\0')
 			continue;
 		for (j = 0; j < i; j++)
-			if (strcmp(d->items[j].hs, hs) == 0)
+			if (strcmp((const char *)&d->items[j] + off, hs) == 0)
 				break;
 		if (j < i)
 			continue; /* seen before */
@@ -96,4 +99,16 @@ decl_hs_array(const struct decl *d, char *out, size_t cap)
 	out[pos++] = '}';
 	out[pos] = '\0';
 	return (int)pos;
+}
+
+int
+decl_hs_array(const struct decl *d, char *out, size_t cap)
+{
+	return decl_item_array(d, offsetof(struct decl_item, hs), out, cap);
+}
+
+int
+decl_origin_array(const struct decl *d, char *out, size_t cap)
+{
+	return decl_item_array(d, offsetof(struct decl_item, origin), out, cap);
 }

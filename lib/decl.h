@@ -44,5 +44,7 @@ void decl_clear(struct decl *d);  /* frees items, back to empty */
 /* PostgreSQL array literal of the distinct HS codes, "{8471300000,0901}".
  * Returns bytes written (without NUL) or -1 if cap is too small. */
 int decl_hs_array(const struct decl *d, char *out, size_t cap);
+/* The same for the distinct item origins, "{CN,DE}". */
+int decl_origin_array(const struct decl *d, char *out, size_t cap);
 
 #endif

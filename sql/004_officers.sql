@@ -1,56 +1,38 @@
 -- 004: officers: search indexes, the origin countries of a declaration,
 -- decisions.  Applied by `declared --migrate` inside one transaction.
 --
--- Every search the daemon offers (GET /v1/declarations) is a keyset scan in
--- the order (received_at DESC, id DESC), optionally narrowed by one or more
--- filters.  Each filter has an index whose trailing columns are that order,
--- so a page is read straight from the index and stops after LIMIT rows:
--- status, declarant and lane (btree), mrn and lrn (unique / btree), HS code
--- (GIN over the codes, and over their 4- and 6-digit prefixes) and origin country
--- (GIN).  docs/officers.md shows the plans on one million declarations.
+-- Every search the daemon offers (GET /v1/declarations) reads one page in
+-- the order (received_at DESC, id DESC) with a keyset cursor, narrowed by
+-- filters.  The btree filters (status, declarant, lane) have that order as
+-- their trailing columns, so a page is read straight from the index and
+-- stops after LIMIT rows; mrn and lrn find one row; HS codes and origins
+-- have GIN indexes, and the planner picks between them and the
+-- (received_at, id) index by frequency.  docs/officers.md has
+-- the plans and times on one million declarations (tests/integration/
+-- test_officers.sh measures them).
 
--- Origin countries of the items (Origin/CountryCode), distinct.  The
--- batcher fills it at intake; rows stored before it did stay '{}'.
+-- Origin countries of the items (Origin/CountryCode), distinct.  To be
+-- filled at intake by the batcher; rows stored before stay '{}'.
 ALTER TABLE declarations ADD COLUMN origins text[] NOT NULL DEFAULT '{}';
 
--- The HS headings (4 digits) and subheadings (6 digits) of the codes, for
--- "hs=8471" or "hs=847130": kept by PostgreSQL itself from hs_codes.
--- Measured cost at intake, 20 distinct 10-digit codes: ~4 us for the
--- function and ~45 us for the ~25 extra GIN keys (docs/officers.md).
-CREATE FUNCTION declared_hs_prefixes(p_codes text[]) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-DECLARE
-	v_keys text[] := '{}';
-	v_code text;
-	v_key  text;
-BEGIN
-	FOREACH v_code IN ARRAY p_codes LOOP
-		v_key := left(v_code, 4);
-		IF NOT v_key = ANY (v_keys) THEN
-			v_keys := v_keys || v_key;
-		END IF;
-		v_key := left(v_code, 6);
-		IF length(v_code) >= 6 AND NOT v_key = ANY (v_keys) THEN
-			v_keys := v_keys || v_key;
-		END IF;
-	END LOOP;
-	RETURN v_keys;
-END
-$$;
-ALTER TABLE declarations ADD COLUMN hs_prefixes text[]
-	GENERATED ALWAYS AS (declared_hs_prefixes(hs_codes)) STORED;
-
+-- Each index costs intake time (docs/officers.md has the measures): the
+-- btree indexes on status and lane leave out the value most rows have
+-- (released, green), which the (received_at, id) index serves as well, so
+-- a green declaration released at intake is not written to either.
 CREATE INDEX declarations_received ON declarations (received_at, id);
-CREATE INDEX declarations_status ON declarations (status, received_at, id);
+CREATE INDEX declarations_status ON declarations (status, received_at, id)
+	WHERE status <> 'released';
 CREATE INDEX declarations_declarant ON declarations (declarant, received_at, id);
-CREATE INDEX declarations_lane ON declarations (lane, received_at, id);
+CREATE INDEX declarations_lane ON declarations (lane, received_at, id)
+	WHERE lane <> 'green' OR lane IS NULL;
 CREATE INDEX declarations_lrn ON declarations (lrn);
 CREATE INDEX declarations_hs ON declarations USING gin (hs_codes);
-CREATE INDEX declarations_hs_prefixes ON declarations USING gin (hs_prefixes);
 CREATE INDEX declarations_origins ON declarations USING gin (origins);
 
--- Which decision, on the events written by officers (NULL otherwise).
+-- Which decision, on the events written by officers (NULL otherwise), and
+-- the decisions per minute of GET /v1/stats.
 ALTER TABLE events ADD COLUMN action text;
+CREATE INDEX events_decisions ON events (at) WHERE action IS NOT NULL;
 
 -- An officer's decision: moves the declaration from one of p_from to p_to,
 -- appends the event and queues the signed acknowledgement, in one
@@ -88,5 +70,4 @@ BEGIN
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION declared_decide, declared_hs_prefixes TO declared_writer;
-GRANT EXECUTE ON FUNCTION declared_hs_prefixes TO declared_reader;
+GRANT EXECUTE ON FUNCTION declared_decide TO declared_writer;

@@ -11,7 +11,7 @@
 #                        (each document is sent once per run: LRNs are unique)
 #   BENCH_CEILING_DOCS=4096  documents of the in-process ceiling
 #   BENCH_DATA=$BUILD/bench-data  cache of the PKI and the signed documents
-#   BENCH_QUIET_WAIT=180 seconds to wait, before each measurement, for other
+#   BENCH_QUIET_WAIT=60 seconds to wait, before each measurement, for other
 #                        work on the machine to stay under BENCH_QUIET_PCT=10
 #                        percent of its CPU (it is reported as fgn% either way)
 #   BENCH_STRICT=1       exit 1 when a target of issue #6 is missed
@@ -173,7 +173,7 @@ quiet() {
 		pct=$(((b1 - b0 - o1 + o0) * 100 / (2 * CORES * TCK)))
 		[ "$pct" -le "${BENCH_QUIET_PCT:-10}" ] && return 0
 		waited=$((waited + 2))
-		if [ "$waited" -ge "${BENCH_QUIET_WAIT:-180}" ]; then
+		if [ "$waited" -ge "${BENCH_QUIET_WAIT:-60}" ]; then
 			say "warning: other work uses $pct% of this machine's CPU; measuring anyway"
 			return 0
 		fi
@@ -241,13 +241,14 @@ run() {
 	R_LUS=$(calc %.0f "$(kv cpu_s "$L") * 1e6 / ($ok > 0 ? $ok : 1)")
 	el=$(kv elapsed_s "$L")
 	R_FGN=$(calc %.0f "($b1 - $b0 - ($d1 - $d0) - ($p1 - $p0) - $(kv cpu_s "$L") * $TCK) * 100 / ($CORES * $TCK * ($el > 0 ? $el : 1))")
+	R_CPUCAP=$(calc %.0f "$CORES * 1e6 / ($R_DUS + $R_PUS + $R_LUS > 0 ? $R_DUS + $R_PUS + $R_LUS : 1)")
 	R_BATCH=$(calc %.1f "(${bs1:-0} - ${bs0:-0}) / ((${bc1:-0} - ${bc0:-0}) > 0 ? (${bc1:-0} - ${bc0:-0}) : 1)")
-	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %5s %4s %s\n' \
+	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %4s %s\n' \
 		"$name" "$CONNS" "$(calc %.0f "$rate")" "$el" "$ok" "$rows" \
 		"$(kv other "$L")" "$(($(kv errors "$L") + $(kv timeouts "$L")))" \
 		"$(kv decl_per_s "$L")" "$(kv min_1s "$L")" "$(kv p50_ms "$L")" \
 		"$(kv p90_ms "$L")" "$(kv p99_ms "$L")" "$(kv max_ms "$L")" \
-		"$R_DUS" "$R_PUS" "$R_LUS" "$R_BATCH" "$R_FGN" \
+		"$R_DUS" "$R_PUS" "$R_LUS" "$R_CPUCAP" "$R_BATCH" "$R_FGN" \
 		"$([ "$rows" = "$ok" ] && echo ok || echo ROWS-MISMATCH)$([ "$(kv exhausted "$L")" = 1 ] && echo ,files-ran-out)" \
 		>>"$RESULTS"
 	[ "$rows" = "$ok" ] || say "$name: $ok 202s but $rows rows in the database"
@@ -307,12 +308,13 @@ P99=$(kv p99_ms "$L20")
 	grep -v '^ceiling: docs=' "$TDIR/ceiling5.out" | sed 's/^ceiling: /  /'
 	echo "  => ceiling_per_s=$CEIL5_S on $CORES cores (5-item run: $(calc %.2f "$(kv decl_per_s "$L5") / ($CEIL5_S > 0 ? $CEIL5_S : 1)") of it)"
 	echo
-	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %5s %4s %s\n' \
+	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %4s %s\n' \
 		run conns rate secs 202s rows other err decl/s min1s p50ms p90ms p99ms maxms \
-		dmn_us pg_us lg_us batch fgn% check
+		dmn_us pg_us lg_us cpu/s batch fgn% check
 	cat "$RESULTS"
 	echo "  (dmn_us, pg_us, lg_us: CPU of the daemon, of all PostgreSQL processes and of"
-	echo "   the load generator per 202; batch: declarations per transaction; fgn%: CPU"
+	echo "   the load generator per 202; cpu/s: the rate at which these three would fill"
+	echo "   the $CORES cores; batch: declarations per transaction; fgn%: CPU"
 	echo "   used meanwhile by processes not part of the benchmark, in % of the machine;"
 	echo "   latency of 202s only; in the 70% run counted from the scheduled send time)"
 	echo

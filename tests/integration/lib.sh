@@ -105,6 +105,7 @@ workers = ${WORKERS:-2}
 max_body = ${MAX_BODY:-10M}
 read_timeout = ${READ_TIMEOUT:-10}
 max_connections = ${MAX_CONNS:-20000}
+web_root = ${WEB_ROOT:-$ROOT/web}
 
 [tls]
 cert = $TDIR/pki/server.pem
@@ -213,4 +214,49 @@ submit() {
 # xpath FILE EXPR: a value from a Response (namespace r)
 rx() {
 	xmllint --xpath "string($2)" "$1" 2>/dev/null | sed 's/^$//' || true
+}
+
+# --- officers (test_officers.sh, test_browser.sh) ---
+
+# ocurl ARGS...: curl as the demo officer (OFF0001)
+ocurl() {
+	curl -s --cert "$TDIR/pki/officer.pem" --key "$TDIR/pki/officer.key" \
+		--cacert "$TDIR/pki/ca.pem" "$@"
+}
+
+# officer_cert NAME PARTY [OU]: one more officer certificate in $TDIR/pki,
+# NAME.pem and NAME.key, issued by the officer CA; with OU (e.g.
+# supervisor) the subject carries it (made with the openssl CLI, as
+# `declctl pki issue` sets no OU)
+officer_cert() {
+	if [ -z "${3:-}" ]; then
+		"$DECLCTL" pki issue "$TDIR/pki" --ca officer-ca --party "$2" \
+			--out "$1" --cn "Officer $2" >/dev/null
+		return
+	fi
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' \
+		>"$TDIR/pki/$1.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$TDIR/pki/$1.key" -out "$TDIR/pki/$1.csr" \
+		-subj "/O=declared demo customs/OU=$3/CN=Officer $2/serialNumber=$2" 2>/dev/null &&
+	openssl x509 -req -in "$TDIR/pki/$1.csr" -CA "$TDIR/pki/officer-ca.pem" \
+		-CAkey "$TDIR/pki/officer-ca.key" -CAcreateserial -days 30 \
+		-extfile "$TDIR/pki/$1.ext" -out "$TDIR/pki/$1.pem" 2>/dev/null
+}
+
+# ncurl NAME ARGS...: curl with the client certificate $TDIR/pki/NAME.pem
+ncurl() {
+	n=$1; shift
+	curl -s --cert "$TDIR/pki/$n.pem" --key "$TDIR/pki/$n.key" \
+		--cacert "$TDIR/pki/ca.pem" "$@"
+}
+
+# jget PATH FILE: a value from a JSON file, PATH dotted ("acks.0.kind"); python3
+jget() {
+	python3 -c 'import json,sys
+d=json.load(open(sys.argv[2]))
+for k in sys.argv[1].split("."):
+    d = d[int(k)] if isinstance(d, list) else d.get(k) if isinstance(d, dict) else None
+    if d is None: break
+print("" if d is None else (json.dumps(d) if isinstance(d, (list, dict)) else d))' "$1" "$2" 2>/dev/null
 }

@@ -8,13 +8,15 @@
  * DIR/PARTY-SEQ.xml), 400 / 500 / any 3-digit status -> that status,
  * timeout -> no answer (the request is dropped after 120 s).  With --ca the client must
  * present a certificate that chains to it (any key usage).  Each request is
- * logged, flushed, as one line: "PARTY SEQ MODE CLIENT_CN".  SIGTERM or
+ * logged, flushed, as one line: "PARTY SEQ MODE CLIENT_CN UNIX_MS" (the
+ * CN must have no spaces).  SIGTERM or
  * SIGINT ends it. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -134,14 +136,15 @@ sink_request(struct evhttp_request *req, void *arg)
 	const char *party = evhttp_find_header(in, "Declared-Party");
 	const char *seq = evhttp_find_header(in, "Declared-Ack-Seq");
 	char mode[16], cn[256];
-	struct timeval tv = { 120, 0 };
+	struct timeval tv = { 120, 0 }, now;
 	struct held *h;
 	int code;
 
 	sink_mode(s, mode, sizeof(mode));
 	sink_peer(req, cn, sizeof(cn));
-	fprintf(s->log, "%s %s %s %s\n", party ? party : "-", seq ? seq : "-",
-	    mode, cn);
+	gettimeofday(&now, NULL);
+	fprintf(s->log, "%s %s %s %s %lld\n", party ? party : "-", seq ? seq : "-",
+	    mode, cn, (long long)now.tv_sec * 1000 + now.tv_usec / 1000);
 	fflush(s->log);
 	s->n++;
 	if (strcmp(mode, "timeout") == 0) {
