@@ -78,8 +78,9 @@ api_finish(struct daemon *d, struct job *j, int status, const char *body,
 
 	api_count(d, status);
 	api_latency(d, j);
-	log_info("msg=\"declaration %s\" status=%d party=%s lrn=\"%s\" id=%lld "
-	    "mrn=%s code=%s", api_status_word(status), status, j->party,
+	(status == 202 ? log_debug : log_info)("msg=\"declaration %s\" "
+	    "status=%d party=%s lrn=\"%s\" id=%lld mrn=%s code=%s",
+	    api_status_word(status), status, j->party,
 	    j->decl.lrn, (long long)(location_id > 0 ? location_id : 0),
 	    j->mrn[0] && status == 202 ? j->mrn : "-",
 	    err_first_code(&j->errs) ? err_first_code(&j->errs) : "-");

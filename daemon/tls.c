@@ -65,6 +65,8 @@ tls_new(const struct config *cfg, struct errs *e)
 	if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		goto ssl_fail;
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	/* idle keep-alive connections give their read/write buffers back */
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	/* TLS 1.2: AEAD suites with forward secrecy only (no CBC, no SHA-1) */

@@ -204,9 +204,13 @@ dsig_verify(const struct dsig_trust *t, const struct dsig_policy *pol,
 		goto cleanup;
 	if ((certs = dsig_x509_certs(ci.key_info, t->certs, e)) == NULL)
 		goto cleanup;
-	if ((leaf = dsig_x509_leaf(certs, ci.key_info, e)) == NULL ||
-	    dsig_x509_verify(t->store, t->has_crl, pol ? pol->at : 0, leaf,
-	    certs, ci.key_info, e) < 0)
+	if ((leaf = dsig_x509_leaf(certs, ci.key_info, e)) == NULL)
+		goto cleanup;
+	if (pol != NULL && pol->at != 0 ?
+	    dsig_x509_verify(t->store, t->has_crl, pol->at, leaf, certs,
+	    ci.key_info, e) < 0 :
+	    dsig_x509_verify_now(t->certs, t->store, t->has_crl, leaf, certs,
+	    ci.key_info, e) < 0)
 		goto cleanup;
 	pkey = X509_get0_pubkey(leaf);
 	if (pkey == NULL) {

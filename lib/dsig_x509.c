@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -22,6 +23,7 @@ struct dsig_x509_slot {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	X509 *x;
 	unsigned long used;
+	time_t verified_until;   /* chain verified now; 0 = not known */
 };
 
 struct dsig_x509_cache {
@@ -98,6 +100,7 @@ dsig_x509_cache_put(struct dsig_x509_cache *c, const unsigned char *md,
 		old = c->slot[lru].x;
 		memcpy(c->slot[lru].md, md, sizeof(c->slot[lru].md));
 		c->slot[lru].x = x;
+		c->slot[lru].verified_until = 0;
 		c->slot[lru].used = ++c->tick;
 		x = NULL;
 	}
@@ -433,4 +436,51 @@ dsig_x509_store_load(const char *ca_file, const char *crl_file, int *has_crl,
 fail:
 	X509_STORE_free(store);
 	return NULL;
+}
+
+/* The slot of md's verified-until time, under the cache lock: read (set
+ * 0) or write. */
+static time_t
+dsig_x509_cache_verified(struct dsig_x509_cache *c, const unsigned char *md,
+    int set, time_t until)
+{
+	time_t v = 0;
+	int i;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < DSIG_X509_CACHE; i++)
+		if (c->slot[i].x != NULL &&
+		    memcmp(c->slot[i].md, md, sizeof(c->slot[i].md)) == 0) {
+			if (set)
+				c->slot[i].verified_until = until;
+			v = c->slot[i].verified_until;
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
+	return v;
+}
+
+int
+dsig_x509_verify_now(struct dsig_x509_cache *cache, X509_STORE *store,
+    int crl, X509 *leaf, STACK_OF(X509) *certs, xmlNodePtr where,
+    struct errs *e)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned int mdlen = 0;
+	time_t now = time(NULL), until;
+	struct tm na;
+
+	if (cache == NULL || X509_digest(leaf, EVP_sha256(), md, &mdlen) != 1 ||
+	    mdlen != sizeof(md))
+		return dsig_x509_verify(store, crl, 0, leaf, certs, where, e);
+	if (dsig_x509_cache_verified(cache, md, 0, 0) > now)
+		return 0;
+	if (dsig_x509_verify(store, crl, 0, leaf, certs, where, e) != 0)
+		return -1;
+	until = now + DSIG_X509_VERIFIED_S;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &na) == 1 &&
+	    timegm(&na) < until)
+		until = timegm(&na);
+	dsig_x509_cache_verified(cache, md, 1, until);
+	return 0;
 }

@@ -41,6 +41,15 @@ X509 *dsig_x509_leaf(STACK_OF(X509) *certs, xmlNodePtr where, struct errs *e);
 int dsig_x509_verify(X509_STORE *store, int crl, time_t at, X509 *leaf,
     STACK_OF(X509) *certs, xmlNodePtr where, struct errs *e);
 
+/* dsig_x509_verify at the current time, remembered per signer certificate
+ * in cache (when not NULL) for DSIG_X509_VERIFIED_S seconds, never past the
+ * certificate's notAfter.  A cache belongs to one trust: a new CRL comes
+ * with a new trust, so revocation takes effect at the reload. */
+#define DSIG_X509_VERIFIED_S 300
+int dsig_x509_verify_now(struct dsig_x509_cache *cache, X509_STORE *store,
+    int crl, X509 *leaf, STACK_OF(X509) *certs, xmlNodePtr where,
+    struct errs *e);
+
 /* Fills party, subject and fingerprint of out from cert. */
 void dsig_x509_describe(X509 *cert, struct dsig_result *out);
 
