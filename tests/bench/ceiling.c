@@ -58,7 +58,7 @@
 #define CEIL_FILES_MAX 1000000
 #define CEIL_FILE_MAX (16u << 20)
 #define CEIL_PROFILES 16
-#define CEIL_STORE_PARAMS 25
+#define CEIL_STORE_PARAMS 64
 #define CEIL_ID_BASE 9000000000000LL
 
 enum { ST_SHA, ST_PARSE, ST_MATCH, ST_VERIFY, ST_VALIDATE, ST_EXTRACT,
@@ -505,13 +505,83 @@ ceil_pg_ticks(pid_t pm)
 	return sum;
 }
 
+/* The parameters of declared_store(), by name, as daemon/batch.c fills
+ * them; read from pg_proc so that a new migration that adds or reorders
+ * parameters does not silently shift them (an unknown one is sent as NULL,
+ * with a warning). */
+struct ceil_store {
+	int n;
+	char name[CEIL_STORE_PARAMS][64];
+	int binary[CEIL_STORE_PARAMS];
+	int warned[CEIL_STORE_PARAMS];
+};
+
+/* One parameter of docs[i] for declared_store(); NULL for SQL NULL. */
+static const char *
+ceil_param(const char *name, const struct ceil_doc *dc, const char *id,
+    const char *items, const char *hs, const char *origins,
+    const unsigned char *dig, const char *submitter, int *len, int *warned)
+{
+	const struct decl *d = &dc->d;
+
+	*len = 0;
+	if (strcmp(name, "p_id") == 0) return id;
+	if (strcmp(name, "p_declarant") == 0) return d->declarant;
+	if (strcmp(name, "p_lrn") == 0) return d->lrn;
+	if (strcmp(name, "p_submitter") == 0) return submitter;
+	if (strcmp(name, "p_signer") == 0) return dc->signer[0] ? dc->signer : NULL;
+	if (strcmp(name, "p_profile") == 0) return "wco";
+	if (strcmp(name, "p_function") == 0) return d->function[0] ? d->function : NULL;
+	if (strcmp(name, "p_type") == 0) return d->type[0] ? d->type : NULL;
+	if (strcmp(name, "p_mrn") == 0) return dc->mrn;
+	if (strcmp(name, "p_status") == 0) return lifecycle_state_name(LC_ACCEPTED);
+	if (strcmp(name, "p_lane") == 0) return dc->lane;
+	if (strcmp(name, "p_lane_reason") == 0) return dc->lane_reason[0] ? dc->lane_reason : NULL;
+	if (strcmp(name, "p_items") == 0) return items;
+	if (strcmp(name, "p_hs") == 0) return hs;
+	if (strcmp(name, "p_origins") == 0) return origins;
+	if (strcmp(name, "p_amount") == 0) return d->invoice_amount[0] ? d->invoice_amount : NULL;
+	if (strcmp(name, "p_currency") == 0) return d->invoice_currency[0] ? d->invoice_currency : NULL;
+	if (strcmp(name, "p_digest") == 0) {
+		*len = 32;
+		return (const char *)dig;
+	}
+	if (strcmp(name, "p_raw") == 0) {
+		*len = (int)dc->len;
+		return dc->buf;
+	}
+	if (strcmp(name, "p_errors") == 0) return NULL; /* valid documents */
+	if (strcmp(name, "p_ack_kind") == 0) return lifecycle_ack_code(LC_ACCEPTED, LC_ACCEPT);
+	if (strcmp(name, "p_ack") == 0) {
+		*len = (int)dc->resp_len;
+		return dc->resp;
+	}
+	if (strcmp(name, "p_status2") == 0)
+		return dc->resp2 ? lifecycle_state_name(LC_RELEASED) : NULL;
+	if (strcmp(name, "p_reason2") == 0)
+		return dc->resp2 ? "green lane: automatic release" : NULL;
+	if (strcmp(name, "p_ack2_kind") == 0)
+		return dc->resp2 ? lifecycle_ack_code(LC_RELEASED, LC_RELEASE) : NULL;
+	if (strcmp(name, "p_ack2") == 0) {
+		*len = (int)dc->resp2_len;
+		return dc->resp2;
+	}
+	if (!*warned) {
+		fprintf(stderr, "ceiling: warning: declared_store parameter %s is "
+		    "unknown here: sent as NULL (update tests/bench/ceiling.c)\n", name);
+		*warned = 1;
+	}
+	return NULL;
+}
+
 static int
-ceil_send(PGconn *c, struct ceil_doc *docs, size_t from, size_t n, int64_t base,
-    const char *submitter)
+ceil_send(PGconn *c, struct ceil_store *cs, struct ceil_doc *docs,
+    size_t from, size_t n, int64_t base, const char *submitter)
 {
 	const char *v[CEIL_STORE_PARAMS];
 	int len[CEIL_STORE_PARAMS], fmt[CEIL_STORE_PARAMS], k;
 	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
+	char origins[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	unsigned char dig[32];
 	size_t i;
 
@@ -519,55 +589,69 @@ ceil_send(PGconn *c, struct ceil_doc *docs, size_t from, size_t n, int64_t base,
 		return -1;
 	for (i = from; i < from + n; i++) {
 		struct ceil_doc *dc = &docs[i];
-		struct decl *d = &dc->d;
 
 		snprintf(id, sizeof(id), "%lld", (long long)(base + (int64_t)i));
-		snprintf(items, sizeof(items), "%zu", d->n_items);
-		if (decl_hs_array(d, hs, sizeof(hs)) < 0)
+		snprintf(items, sizeof(items), "%zu", dc->d.n_items);
+		if (decl_hs_array(&dc->d, hs, sizeof(hs)) < 0)
 			snprintf(hs, sizeof(hs), "{}");
+		if (decl_origin_array(&dc->d, origins, sizeof(origins)) < 0)
+			snprintf(origins, sizeof(origins), "{}");
 		for (k = 0; k < 32; k++)
 			sscanf(dc->digest + 2 * k, "%2hhx", &dig[k]);
-		memset(fmt, 0, sizeof(fmt));
-		memset(len, 0, sizeof(len));
-		v[0] = id;
-		v[1] = d->declarant;
-		v[2] = d->lrn;
-		v[3] = submitter;
-		v[4] = dc->signer[0] ? dc->signer : NULL;
-		v[5] = "wco";
-		v[6] = d->function[0] ? d->function : NULL;
-		v[7] = d->type[0] ? d->type : NULL;
-		v[8] = dc->mrn;
-		v[9] = lifecycle_state_name(LC_ACCEPTED);
-		v[10] = dc->lane;
-		v[11] = dc->lane_reason[0] ? dc->lane_reason : NULL;
-		v[12] = items;
-		v[13] = hs;
-		v[14] = d->invoice_amount[0] ? d->invoice_amount : NULL;
-		v[15] = d->invoice_currency[0] ? d->invoice_currency : NULL;
-		v[16] = (const char *)dig;
-		len[16] = 32;
-		fmt[16] = 1;
-		v[17] = dc->buf;
-		len[17] = (int)dc->len;
-		fmt[17] = 1;
-		v[18] = NULL; /* errors: none, the documents are valid */
-		v[19] = lifecycle_ack_code(LC_ACCEPTED, LC_ACCEPT);
-		v[20] = dc->resp;
-		len[20] = (int)dc->resp_len;
-		fmt[20] = 1;
-		v[21] = dc->resp2 ? lifecycle_state_name(LC_RELEASED) : NULL;
-		v[22] = dc->resp2 ? "green lane: automatic release" : NULL;
-		v[23] = dc->resp2 ? lifecycle_ack_code(LC_RELEASED, LC_RELEASE) : NULL;
-		v[24] = dc->resp2;
-		len[24] = (int)dc->resp2_len;
-		fmt[24] = 1;
-		if (!PQsendQueryPrepared(c, "store", CEIL_STORE_PARAMS, v, len, fmt, 1))
+		for (k = 0; k < cs->n; k++) {
+			v[k] = ceil_param(cs->name[k], dc, id, items, hs, origins, dig,
+			    submitter, &len[k], &cs->warned[k]);
+			fmt[k] = cs->binary[k];
+		}
+		if (!PQsendQueryPrepared(c, "store", cs->n, v, len, fmt, 1))
 			return -1;
 	}
 	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
 		return -1;
 	return PQpipelineSync(c) ? 0 : -1;
+}
+
+/* Reads declared_store()'s input parameters and prepares the call. */
+static int
+ceil_prepare(PGconn *c, struct ceil_store *cs)
+{
+	PGresult *r;
+	char sql[2048];
+	size_t o;
+	int k, rc = -1;
+
+	r = PQexec(c, "SELECT a.name, a.type = 'bytea'::regtype FROM pg_proc p, "
+	    "unnest(p.proargnames[1:p.pronargs], p.proargtypes::oid[]) "
+	    "WITH ORDINALITY AS a(name, type, ord) "
+	    "WHERE p.proname = 'declared_store' ORDER BY a.ord");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 ||
+	    PQntuples(r) > CEIL_STORE_PARAMS) {
+		fprintf(stderr, "ceiling: cannot read declared_store's parameters: %s",
+		    PQresultStatus(r) == PGRES_TUPLES_OK ? "none, or too many\n" :
+		    PQerrorMessage(c));
+		goto done;
+	}
+	memset(cs, 0, sizeof(*cs));
+	cs->n = PQntuples(r);
+	o = (size_t)snprintf(sql, sizeof(sql), "SELECT outcome, declaration_id, "
+	    "ack_seq, receipt FROM declared_store(");
+	for (k = 0; k < cs->n; k++) {
+		snprintf(cs->name[k], sizeof(cs->name[k]), "%s", PQgetvalue(r, k, 0));
+		cs->binary[k] = strcmp(PQgetvalue(r, k, 1), "t") == 0;
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s$%d",
+		    k ? "," : "", k + 1);
+	}
+	snprintf(sql + o, sizeof(sql) - o, ")");
+	PQclear(r);
+	r = PQprepare(c, "store", sql, cs->n, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "ceiling: prepare: %s", PQerrorMessage(c));
+		goto done;
+	}
+	rc = 0;
+done:
+	PQclear(r);
+	return rc;
 }
 
 /* Reads the n + 2 results and the sync of one batch; counts 'new'. */
@@ -605,10 +689,6 @@ ceil_recv(PGconn *c, size_t n, size_t *n_new)
 	return bad ? -1 : 0;
 }
 
-static const char ceil_store_sql[] =
-    "SELECT outcome, declaration_id, ack_seq, receipt FROM declared_store("
-    "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,"
-    "$20,$21,$22,$23,$24,$25)";
 
 /* Stores docs[0..n) in batches; fills *pg_us, *client_us, *wall_per_s. */
 static int
@@ -618,6 +698,7 @@ ceil_db(const char *conninfo, const char *pidfile, struct ceil_doc *docs,
 {
 	PGconn *c = PQconnectdb(conninfo);
 	PGresult *r = NULL;
+	struct ceil_store cs;
 	long long t0, t1;
 	size_t i, m, n_new = 0;
 	double c0, w0;
@@ -640,12 +721,8 @@ ceil_db(const char *conninfo, const char *pidfile, struct ceil_doc *docs,
 		fprintf(stderr, "ceiling: %s", PQerrorMessage(c));
 		goto done;
 	}
-	r = PQprepare(c, "store", ceil_store_sql, CEIL_STORE_PARAMS, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "ceiling: prepare: %s", PQerrorMessage(c));
+	if (ceil_prepare(c, &cs) != 0)
 		goto done;
-	}
-	PQclear(r);
 	r = PQexec(c, "SELECT greatest(9000000000000, coalesce(max(id), 0) + 1) "
 	    "FROM declarations");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
@@ -663,7 +740,7 @@ ceil_db(const char *conninfo, const char *pidfile, struct ceil_doc *docs,
 		goto done;
 	for (i = 0; i < n; i += m) {
 		m = n - i < batch ? n - i : batch;
-		if (ceil_send(c, docs, i, m, base, submitter) != 0 ||
+		if (ceil_send(c, &cs, docs, i, m, base, submitter) != 0 ||
 		    ceil_recv(c, m, &n_new) != 0) {
 			fprintf(stderr, "ceiling: batch at %zu failed: %s", i,
 			    PQerrorMessage(c));

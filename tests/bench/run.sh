@@ -1,4 +1,6 @@
 #!/bin/sh
+# shellcheck disable=SC3013,SC3045
+# (test -nt and ulimit -n/-H: dash, Debian's sh, has both)
 # make bench: the real daemon against a real PostgreSQL on this machine.
 #   sh tests/bench/run.sh [BUILD]
 # Environment (defaults):
@@ -20,6 +22,7 @@
 #   bench: decl_per_s=N ceiling_per_s=N ratio=R p50_ms=N p99_ms=N rss_mb=N
 BUILD=${1:-${BUILD:-build}}
 export BUILD
+# shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 set -u
 
@@ -49,11 +52,11 @@ tool() { # NAME: compile tests/bench/NAME.c into $BUILD/NAME when missing or old
 		say "compiling $out"
 		case $1 in
 		loadgen)
-			# shellcheck disable=SC2046
+			# shellcheck disable=SC2046,SC2086
 			cc -std=gnu11 -O2 -g $WARNF -o "$out" "$src" \
 				$(pkg-config --cflags --libs libevent libevent_openssl openssl) ;;
 		ceiling)
-			# shellcheck disable=SC2046
+			# shellcheck disable=SC2046,SC2086
 			cc -std=gnu11 -O2 -g $WARNF -pthread -I"$ROOT/lib" -o "$out" "$src" \
 				"$BUILD/libdeclared.a" \
 				$(pkg-config --cflags --libs libxml-2.0 xmlsec1-openssl libpq openssl) -lm ;;
@@ -86,6 +89,7 @@ DOCKEY="pki=$(sha256sum <"$PKI/enterprise-sign.pem" | cut -c1-16) gendecl=$(sha2
 
 TDIR=$(mktemp -d /tmp/declared-bench.XXXXXX)
 chmod 755 "$TDIR"
+# shellcheck disable=SC2317
 cleanup() {
 	[ -n "${LG_PID:-}" ] && kill "$LG_PID" 2>/dev/null
 	teardown_all >/dev/null 2>&1
@@ -137,6 +141,7 @@ ADMIN_PORT=$(free_port)
 WORKERS=2
 BATCH_MAX=256
 BATCH_DELAY=2
+# shellcheck disable=SC2034 # read by write_config (lib.sh)
 READ_TIMEOUT=$((IDLE_SECONDS + 120)) # idle keep-alive connections must outlive the hold
 write_config "$TDIR/migrate.conf" postgres
 "$DECLARED" --migrate -c "$TDIR/migrate.conf" >"$TDIR/migrate.log" 2>&1 ||
@@ -226,9 +231,24 @@ run() {
 	"$LOADGEN" --port "$API_PORT" --cert "$TDIR/pki/enterprise.pem" \
 		--key "$TDIR/pki/enterprise.key" --cacert "$TDIR/pki/ca.pem" --dir "$dir" \
 		--conns "$CONNS" --rate "$rate" --seconds "$secs" --progress \
-		>"$TDIR/$name.out" 2>"$TDIR/$name.err"
+		>"$TDIR/$name.out" 2>"$TDIR/$name.err" &
+	LG_PID=$!
+	# once a second: machine busy, daemon and PostgreSQL ticks (what else
+	# ran on the machine, second by second, for the KEEP=1 post-mortem)
+	while kill -0 "$LG_PID" 2>/dev/null; do
+		echo "$(busy_ticks) $(daemon_ticks) $(pg_ticks)"
+		sleep 1
+	done >"$TDIR/$name.cpu"
+	wait "$LG_PID"
+	LG_PID=
 	d1=$(daemon_ticks); p1=$(pg_ticks); b1=$(busy_ticks)
+	# the busiest second of the rest of the machine (the load generator,
+	# ~5 %, included)
+	R_FGNMAX=$(awk -v t="$TCK" -v c="$CORES" 'NR > 1 { f = ($1 - b) - ($2 - d) - ($3 - p);
+		if (f > m) m = f } { b = $1; d = $2; p = $3 } END { printf "%.0f", m * 100 / (t * c) }' "$TDIR/$name.cpu")
+	psql_q "SELECT relname || ' ' || autovacuum_count || ' ' || autoanalyze_count FROM pg_stat_user_tables WHERE autovacuum_count + autoanalyze_count > 0" >"$TDIR/$name.autovacuum" 2>/dev/null
 	bs1=$(metric declared_batch_size_sum); bc1=$(metric declared_batch_size_count)
+	curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TDIR/$name.metrics" 2>/dev/null
 	L=$(grep '^loadgen: mode=' "$TDIR/$name.out" | tail -n 1)
 	[ -n "$L" ] || { tail -n 20 "$TDIR/$name.err" >&2; die "$name: loadgen failed"; }
 	grep '^loadgen: status' "$TDIR/$name.out" >&2
@@ -243,12 +263,12 @@ run() {
 	R_FGN=$(calc %.0f "($b1 - $b0 - ($d1 - $d0) - ($p1 - $p0) - $(kv cpu_s "$L") * $TCK) * 100 / ($CORES * $TCK * ($el > 0 ? $el : 1))")
 	R_CPUCAP=$(calc %.0f "$CORES * 1e6 / ($R_DUS + $R_PUS + $R_LUS > 0 ? $R_DUS + $R_PUS + $R_LUS : 1)")
 	R_BATCH=$(calc %.1f "(${bs1:-0} - ${bs0:-0}) / ((${bc1:-0} - ${bc0:-0}) > 0 ? (${bc1:-0} - ${bc0:-0}) : 1)")
-	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %4s %s\n' \
+	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
 		"$name" "$CONNS" "$(calc %.0f "$rate")" "$el" "$ok" "$rows" \
 		"$(kv other "$L")" "$(($(kv errors "$L") + $(kv timeouts "$L")))" \
 		"$(kv decl_per_s "$L")" "$(kv min_1s "$L")" "$(kv p50_ms "$L")" \
 		"$(kv p90_ms "$L")" "$(kv p99_ms "$L")" "$(kv max_ms "$L")" \
-		"$R_DUS" "$R_PUS" "$R_LUS" "$R_CPUCAP" "$R_BATCH" "$R_FGN" \
+		"$R_DUS" "$R_PUS" "$R_LUS" "$R_CPUCAP" "$R_BATCH" "$R_FGN/$R_FGNMAX" \
 		"$([ "$rows" = "$ok" ] && echo ok || echo ROWS-MISMATCH)$([ "$(kv exhausted "$L")" = 1 ] && echo ,files-ran-out)" \
 		>>"$RESULTS"
 	[ "$rows" = "$ok" ] || say "$name: $ok 202s but $rows rows in the database"
@@ -308,14 +328,15 @@ P99=$(kv p99_ms "$L20")
 	grep -v '^ceiling: docs=' "$TDIR/ceiling5.out" | sed 's/^ceiling: /  /'
 	echo "  => ceiling_per_s=$CEIL5_S on $CORES cores (5-item run: $(calc %.2f "$(kv decl_per_s "$L5") / ($CEIL5_S > 0 ? $CEIL5_S : 1)") of it)"
 	echo
-	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %4s %s\n' \
+	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
 		run conns rate secs 202s rows other err decl/s min1s p50ms p90ms p99ms maxms \
-		dmn_us pg_us lg_us cpu/s batch fgn% check
+		dmn_us pg_us lg_us cpu/s batch fgn%/max check
 	cat "$RESULTS"
 	echo "  (dmn_us, pg_us, lg_us: CPU of the daemon, of all PostgreSQL processes and of"
 	echo "   the load generator per 202; cpu/s: the rate at which these three would fill"
-	echo "   the $CORES cores; batch: declarations per transaction; fgn%: CPU"
-	echo "   used meanwhile by processes not part of the benchmark, in % of the machine;"
+	echo "   the $CORES cores; batch: declarations per transaction; fgn%/max: CPU used"
+	echo "   meanwhile by processes not part of the benchmark, in % of the machine, on"
+	echo "   average (approximate: +-10) and in the busiest second;"
 	echo "   latency of 202s only; in the 70% run counted from the scheduled send time)"
 	echo
 	echo "idle: $(echo "$LI" | sed 's/^loadgen: mode=idle //')"
