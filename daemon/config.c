@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_int.h"
 #include "ini.h"
 
 enum cfg_type {
@@ -116,34 +117,7 @@ static const struct cfg_row cfg_rows[] = {
 };
 
 #define CFG_NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))
-#define CFG_PTR_MAX 160
-#define CFG_PROFILE_NAME_MAX 32
-
-/* Every allocation a config owns; freed all at once by config_free. */
-struct cfg_pool {
-	char **v;
-	size_t n, cap;
-};
-
-/* Per-profile bookkeeping while loading (lines for later checks). */
-struct cfg_prof {
-	int first_line;
-	int root_line, schema_line;
-	int xp_line[PF_COUNT];
-};
-
-struct cfg_ctx {
-	struct config *c;
-	struct cfg_pool *pool;
-	struct errs *e;
-	size_t errs_before;
-	const char *dir;     /* absolute directory of the config file */
-	int loose_keys;      /* DECLARED_ALLOW_LOOSE_KEYS=1 */
-	int row_line[CFG_NROWS]; /* line where each row was set, 0 = unset */
-	int section_line[CFG_NROWS]; /* first line seen of each row's section */
-	struct cfg_prof prof[CONFIG_MAX_PROFILES];
-	char refused[CFG_PTR_MAX]; /* last [profile.X] refused */
-};
+_Static_assert(CFG_NROWS <= CFG_MAX_ROWS, "raise CFG_MAX_ROWS");
 
 static int
 cfg_failed(const struct cfg_ctx *x)
@@ -176,16 +150,16 @@ cfg_keep(struct cfg_ctx *x, char *p)
 	return p;
 }
 
-static char *
-cfg_strndup(struct cfg_ctx *x, const char *s, size_t n)
+char *
+config_strndup(struct cfg_ctx *x, const char *s, size_t n)
 {
 	return cfg_keep(x, strndup(s, n));
 }
 
-static char *
-cfg_strdup(struct cfg_ctx *x, const char *s)
+char *
+config_strdup(struct cfg_ctx *x, const char *s)
 {
-	return cfg_strndup(x, s, strlen(s));
+	return config_strndup(x, s, strlen(s));
 }
 
 static char *
@@ -201,18 +175,18 @@ cfg_join(struct cfg_ctx *x, const char *dir, const char *name)
 }
 
 /* A relative path names a file next to the config file. */
-static char *
-cfg_resolve(struct cfg_ctx *x, const char *v)
+char *
+config_resolve(struct cfg_ctx *x, const char *v)
 {
 	if (v[0] == '\0' || v[0] == '/')
-		return cfg_strdup(x, v);
+		return config_strdup(x, v);
 	return cfg_join(x, x->dir, v);
 }
 
 /* Opens path to prove it is readable and of the right kind; for private
  * keys also refuses group or world access (as OpenSMTPD does). */
-static void
-cfg_check_path(struct cfg_ctx *x, const char *path, int is_dir, int secret,
+void
+config_check_path(struct cfg_ctx *x, const char *path, int is_dir, int secret,
     int line, const char *ptr)
 {
 	struct stat st;
@@ -295,8 +269,8 @@ cfg_size_str(char *buf, size_t cap, long long n)
 	return buf;
 }
 
-static int
-cfg_parse_bool(const char *v)
+int
+config_parse_bool(const char *v)
 {
 	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
 	    strcmp(v, "1") == 0)
@@ -307,8 +281,8 @@ cfg_parse_bool(const char *v)
 	return -1;
 }
 
-static int
-cfg_hostchar(int ch)
+int
+config_hostchar(int ch)
 {
 	return isalnum(ch) || ch == '.' || ch == '-' || ch == '_';
 }
@@ -339,7 +313,7 @@ cfg_check_hostport(const char *v)
 		if (colon == v)
 			return "missing host (use 0.0.0.0 or [::] for all addresses)";
 		for (p = v; p < colon; p++)
-			if (!cfg_hostchar((unsigned char)*p))
+			if (!config_hostchar((unsigned char)*p))
 				return *p == ':' ? "IPv6 addresses go in brackets: [::1]:port"
 				    : "bad character in host";
 	}
@@ -350,8 +324,8 @@ cfg_check_hostport(const char *v)
 }
 
 /* XML NCName, ASCII rules plus any non-ASCII byte. */
-static int
-cfg_ncname(const char *s, size_t n)
+int
+config_ncname(const char *s, size_t n)
 {
 	size_t i;
 
@@ -387,7 +361,7 @@ cfg_set(struct cfg_ctx *x, const struct cfg_row *r, const char *v, int line,
 			    ptr);
 			return;
 		}
-		if ((s = cfg_strdup(x, "")) != NULL)
+		if ((s = config_strdup(x, "")) != NULL)
 			*(char **)(void *)base = s;
 		return;
 	}
@@ -415,7 +389,7 @@ cfg_set(struct cfg_ctx *x, const struct cfg_row *r, const char *v, int line,
 		*(size_t *)(void *)base = (size_t)sz;
 		return;
 	case CT_BOOL:
-		if ((b = cfg_parse_bool(v)) < 0) {
+		if ((b = config_parse_bool(v)) < 0) {
 			err_add(x->e, "CONFIG_VALUE", line, ptr,
 			    "%s = \"%s\": expected yes or no", ptr, v);
 			return;
@@ -440,287 +414,24 @@ cfg_set(struct cfg_ctx *x, const struct cfg_row *r, const char *v, int line,
 		break;
 	case CT_FILE:
 	case CT_DIR:
-		if ((s = cfg_resolve(x, v)) == NULL)
+		if ((s = config_resolve(x, v)) == NULL)
 			return;
 		if (line > 0)
-			cfg_check_path(x, s, r->type == CT_DIR,
+			config_check_path(x, s, r->type == CT_DIR,
 			    (r->flags & CF_SECRET) != 0, line, ptr);
 		*(char **)(void *)base = s;
 		return;
 	case CT_STRING:
 		break;
 	}
-	if ((s = cfg_strdup(x, v)) != NULL)
+	if ((s = config_strdup(x, v)) != NULL)
 		*(char **)(void *)base = s;
 }
 
-/* ---- [profile.NAME] ---- */
-
-static struct profile_def *
-cfg_profile(struct cfg_ctx *x, const char *section, int line, size_t *idx)
-{
-	const char *name = section + strlen("profile.");
-	struct config *c = x->c;
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < c->n_profiles; i++)
-		if (strcmp(c->profiles[i].name, name) == 0) {
-			*idx = i;
-			return &c->profiles[i];
-		}
-	/* report a refused section once, not once per key */
-	if (strcmp(x->refused, section) == 0)
-		return NULL;
-	snprintf(x->refused, sizeof(x->refused), "%s", section);
-	if (n == 0 || n > CFG_PROFILE_NAME_MAX ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-") != n) {
-		err_add(x->e, "CONFIG_KEY", line, section,
-		    "bad profile name [%s]: use 1-%d letters, digits, '_' or '-'",
-		    section, CFG_PROFILE_NAME_MAX);
-		return NULL;
-	}
-	if (c->n_profiles == CONFIG_MAX_PROFILES) {
-		err_add(x->e, "CONFIG_VALUE", line, section,
-		    "too many profiles: at most %d", CONFIG_MAX_PROFILES);
-		return NULL;
-	}
-	x->refused[0] = '\0';
-	i = c->n_profiles;
-	if ((c->profiles[i].name = cfg_strdup(x, name)) == NULL)
-		return NULL;
-	c->n_profiles++;
-	c->profiles[i].root_ns = "";
-	c->profiles[i].root_name = "";
-	c->profiles[i].schema = "";
-	c->profiles[i].signature_required = 1;
-	c->profiles[i].apply_rules = 1;
-	x->prof[i].first_line = line;
-	*idx = i;
-	return &c->profiles[i];
-}
-
-static void
-cfg_profile_root(struct cfg_ctx *x, struct profile_def *p, const char *v,
-    int line, const char *ptr)
-{
-	const char *local = v, *ns = "";
-	size_t nslen = 0;
-
-	if (v[0] == '{') {
-		const char *rb = strchr(v, '}');
-
-		if (rb == NULL) {
-			err_add(x->e, "CONFIG_VALUE", line, ptr,
-			    "%s = \"%s\": missing '}' after the namespace", ptr, v);
-			return;
-		}
-		ns = v + 1;
-		nslen = (size_t)(rb - ns);
-		local = rb + 1;
-	}
-	if (!cfg_ncname(local, strlen(local)) || memchr(ns, '{', nslen) != NULL) {
-		err_add(x->e, "CONFIG_VALUE", line, ptr,
-		    "%s = \"%s\": expected {namespace}LocalName", ptr, v);
-		return;
-	}
-	if ((ns = cfg_strndup(x, ns, nslen)) == NULL ||
-	    (local = cfg_strdup(x, local)) == NULL)
-		return;
-	p->root_ns = ns;
-	p->root_name = local;
-}
-
-static void
-cfg_profile_entry(struct cfg_ctx *x, const struct ini_entry *en,
-    const char *ptr)
-{
-	struct profile_def *p;
-	struct cfg_prof *pp;
-	const char *k = en->key, *v = en->value;
-	size_t idx;
-	int b, f;
-
-	if ((p = cfg_profile(x, en->section, en->line, &idx)) == NULL)
-		return;
-	pp = &x->prof[idx];
-	if (strcmp(k, "root") == 0) {
-		pp->root_line = en->line;
-		cfg_profile_root(x, p, v, en->line, ptr);
-	} else if (strcmp(k, "schema") == 0) {
-		const char *s;
-
-		pp->schema_line = en->line;
-		if (v[0] == '\0')
-			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
-			    "%s must not be empty", ptr);
-		else if ((s = cfg_resolve(x, v)) != NULL) {
-			cfg_check_path(x, s, 0, 0, en->line, ptr);
-			p->schema = s;
-		}
-	} else if (strcmp(k, "signature_in_schema") == 0 ||
-	    strcmp(k, "allow_rsa_sha1") == 0 || strcmp(k, "rules") == 0) {
-		if ((b = cfg_parse_bool(v)) < 0)
-			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
-			    "%s = \"%s\": expected yes or no", ptr, v);
-		else if (k[0] == 's')
-			p->signature_in_schema = b;
-		else if (k[0] == 'r')
-			p->apply_rules = b;
-		else
-			p->allow_rsa_sha1 = b;
-	} else if (strcmp(k, "signature") == 0) {
-		if (strcmp(v, "required") == 0)
-			p->signature_required = 1;
-		else if (strcmp(v, "optional") == 0)
-			p->signature_required = 0;
-		else
-			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
-			    "%s = \"%s\": expected required or optional", ptr, v);
-	} else if (strncmp(k, "ns.", 3) == 0) {
-		size_t i;
-
-		if (!cfg_ncname(k + 3, strlen(k + 3)) || strcmp(k + 3, "xml") == 0) {
-			err_add(x->e, "CONFIG_KEY", en->line, ptr,
-			    "bad namespace prefix '%s'", k + 3);
-			return;
-		}
-		if (v[0] == '\0') {
-			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
-			    "%s must not be empty", ptr);
-			return;
-		}
-		for (i = 0; i < p->n_ns; i++)
-			if (strcmp(p->ns_prefix[i], k + 3) == 0) {
-				err_add(x->e, "CONFIG_KEY", en->line, ptr,
-				    "prefix '%s' declared twice", k + 3);
-				return;
-			}
-		if (p->n_ns == PROFILE_NS_MAX) {
-			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
-			    "too many namespaces: at most %d", PROFILE_NS_MAX);
-			return;
-		}
-		if ((p->ns_prefix[p->n_ns] = cfg_strdup(x, k + 3)) == NULL ||
-		    (p->ns_uri[p->n_ns] = cfg_strdup(x, v)) == NULL)
-			return;
-		p->n_ns++;
-	} else if (strncmp(k, "xpath.", 6) == 0 &&
-	    (f = profile_field_by_name(k + 6)) >= 0 && f < PF_COUNT) {
-		if (v[0] == '\0') {
-			err_add(x->e, "CONFIG_VALUE", en->line, ptr,
-			    "%s must not be empty", ptr);
-			return;
-		}
-		if ((p->xpath[f] = cfg_strdup(x, v)) != NULL)
-			pp->xp_line[f] = en->line;
-	} else {
-		err_add(x->e, "CONFIG_KEY", en->line, ptr, "unknown key %s", ptr);
-	}
-}
-
-/* Every "prefix:" an XPath uses must be declared with ns.PREFIX. */
-static void
-cfg_check_prefixes(struct cfg_ctx *x, const struct profile_def *p, int f,
-    int line)
-{
-	const char *s = p->xpath[f];
-	char ptr[CFG_PTR_MAX];
-	size_t i = 0, j, k, n;
-
-	snprintf(ptr, sizeof(ptr), "profile.%s.xpath.%s", p->name,
-	    profile_field_name((enum profile_field)f));
-	n = strlen(s);
-	while (i < n) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '\'' || ch == '"') {
-			const char *q = strchr(s + i + 1, ch);
-
-			i = q != NULL ? (size_t)(q - s) + 1 : n;
-			continue;
-		}
-		if (!(isalpha(ch) || ch == '_') ||
-		    (i > 0 && (cfg_hostchar((unsigned char)s[i - 1]) ||
-		    s[i - 1] == '$'))) {
-			i++;
-			continue;
-		}
-		for (j = i; j < n && cfg_hostchar((unsigned char)s[j]); j++)
-			;
-		if (j < n && s[j] == ':' && s[j + 1] != ':') {
-			for (k = 0; k < p->n_ns; k++)
-				if (strlen(p->ns_prefix[k]) == j - i &&
-				    strncmp(p->ns_prefix[k], s + i, j - i) == 0)
-					break;
-			if (k == p->n_ns && !(j - i == 3 && strncmp(s + i, "xml", 3) == 0))
-				err_add(x->e, "CONFIG_VALUE", line, ptr,
-				    "%s uses prefix '%.*s' without ns.%.*s", ptr,
-				    (int)(j - i), s + i, (int)(j - i), s + i);
-		}
-		i = j;
-	}
-}
-
-static void
-cfg_missing(struct cfg_ctx *x, int line, const char *ptr, const char *what)
+void
+config_missing(struct cfg_ctx *x, int line, const char *ptr, const char *what)
 {
 	err_add(x->e, "CONFIG_MISSING", line, ptr, "%s is required%s", ptr, what);
-}
-
-static void
-cfg_check_profiles(struct cfg_ctx *x)
-{
-	struct config *c = x->c;
-	static const int need[] = { PF_LRN, PF_DECLARANT };
-	char ptr[CFG_PTR_MAX];
-	size_t i, j;
-	int f, item_f = -1;
-
-	if (c->n_profiles == 0)
-		err_add(x->e, "CONFIG_MISSING", 0, "profile",
-		    "at least one [profile.NAME] section is required");
-	for (i = 0; i < c->n_profiles; i++) {
-		struct profile_def *p = &c->profiles[i];
-		struct cfg_prof *pp = &x->prof[i];
-
-		if (pp->root_line == 0) {
-			snprintf(ptr, sizeof(ptr), "profile.%s.root", p->name);
-			cfg_missing(x, pp->first_line, ptr, "");
-		}
-		if (pp->schema_line == 0) {
-			snprintf(ptr, sizeof(ptr), "profile.%s.schema", p->name);
-			cfg_missing(x, pp->first_line, ptr, "");
-		}
-		for (j = 0; j < sizeof(need) / sizeof(need[0]); j++)
-			if (p->xpath[need[j]] == NULL) {
-				snprintf(ptr, sizeof(ptr), "profile.%s.xpath.%s", p->name,
-				    profile_field_name((enum profile_field)need[j]));
-				cfg_missing(x, pp->first_line, ptr, "");
-			}
-		for (f = 0; f < PF_COUNT; f++) {
-			if (p->xpath[f] == NULL)
-				continue;
-			cfg_check_prefixes(x, p, f, pp->xp_line[f]);
-			if (f > PF_ITEMS && item_f < 0)
-				item_f = f;
-		}
-		if (item_f >= 0 && p->xpath[PF_ITEMS] == NULL) {
-			snprintf(ptr, sizeof(ptr), "profile.%s.xpath.items", p->name);
-			cfg_missing(x, pp->xp_line[item_f], ptr,
-			    " by the item.* XPaths");
-		}
-		item_f = -1;
-		for (j = 0; j < i && pp->root_line != 0; j++)
-			if (x->prof[j].root_line != 0 &&
-			    strcmp(c->profiles[j].root_ns, p->root_ns) == 0 &&
-			    strcmp(c->profiles[j].root_name, p->root_name) == 0) {
-				snprintf(ptr, sizeof(ptr), "profile.%s.root", p->name);
-				err_add(x->e, "CONFIG_VALUE", pp->root_line, ptr,
-				    "profiles %s and %s have the same root",
-				    c->profiles[j].name, p->name);
-			}
-	}
 }
 
 /* ---- the fixed sections ---- */
@@ -751,7 +462,7 @@ cfg_entry(struct cfg_ctx *x, const struct ini_entry *en)
 
 	snprintf(ptr, sizeof(ptr), "%s.%s", en->section, en->key);
 	if (strncmp(en->section, "profile.", 8) == 0) {
-		cfg_profile_entry(x, en, ptr);
+		config_profile_entry(x, en, ptr);
 		return;
 	}
 	r = cfg_row_find(en->section, en->key, &known);
@@ -781,7 +492,7 @@ cfg_locate(struct cfg_ctx *x, const char *path)
 	char cwd[PATH_MAX], *abs, *slash;
 
 	if (path[0] == '/')
-		abs = cfg_strdup(x, path);
+		abs = config_strdup(x, path);
 	else if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		err_add(x->e, "CONFIG_VALUE", 0, "", "cannot resolve %s: %s", path,
 		    strerror(errno));
@@ -792,7 +503,7 @@ cfg_locate(struct cfg_ctx *x, const char *path)
 		return -1;
 	x->c->path = abs;
 	slash = strrchr(abs, '/');
-	x->dir = cfg_strndup(x, abs, slash == abs ? 1 : (size_t)(slash - abs));
+	x->dir = config_strndup(x, abs, slash == abs ? 1 : (size_t)(slash - abs));
 	return x->dir != NULL ? 0 : -1;
 }
 
@@ -833,11 +544,11 @@ config_load(const char *path, struct errs *e)
 			continue;
 		snprintf(ptr, sizeof(ptr), "%s.%s", r->section, r->key);
 		if (r->flags & CF_REQUIRED)
-			cfg_missing(&x, x.section_line[i], ptr, "");
+			config_missing(&x, x.section_line[i], ptr, "");
 		else
 			cfg_set(&x, r, r->def, 0, ptr);
 	}
-	cfg_check_profiles(&x);
+	config_profile_check(&x);
 	if (cfg_failed(&x))
 		goto fail;
 	ini_free(&ini);

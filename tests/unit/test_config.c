@@ -3,6 +3,7 @@
  * key file permissions, relative paths, reload checks, and the example's
  * profile XPaths against real documents.  Run from the repository root. */
 #include "../../daemon/config.c"
+#include "../../daemon/config_profile.c"
 
 #include <CUnit/Basic.h>
 #include <dirent.h>
