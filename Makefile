@@ -39,7 +39,7 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(B)/%)
 
-.PHONY: all deps check check-unit check-integration demo demo-stop bench clean install unit-bins
+.PHONY: all deps check check-unit check-integration demo demo-stop bench bench-tools clean install unit-bins
 all: $(B)/declared $(B)/declctl $(TOOL_BIN)
 
 $(B)/libdeclared.a: $(LIB_OBJ)
@@ -50,6 +50,18 @@ $(B)/declared: $(DAEMON_OBJ) $(B)/libdeclared.a
 
 $(B)/declctl: $(CLI_OBJ) $(B)/libdeclared.a
 	$(CC) -o $@ $^ $(LDFLAGS) $(CLILIBS) $(DEPLIBS) $(LDLIBS)
+
+# load generator and in-process ceiling of make bench (also used by the
+# fault and cluster suites)
+LOADGEN_SRC := $(wildcard tests/bench/loadgen*.c)
+CEILING_SRC := $(wildcard tests/bench/ceiling*.c)
+$(B)/loadgen: $(LOADGEN_SRC) tests/bench/loadgen.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench $(DEPCFLAGS) -o $@ $(LOADGEN_SRC) $(LDFLAGS) $(DEPLIBS) $(LDLIBS)
+$(B)/ceiling: $(CEILING_SRC) tests/bench/ceiling.h $(B)/libdeclared.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench $(DEPCFLAGS) -o $@ $(CEILING_SRC) $(B)/libdeclared.a $(LDFLAGS) $(DEPLIBS) $(LDLIBS)
+bench-tools: $(B)/loadgen $(B)/ceiling
 
 $(B)/%: $(B)/tests/tools/%.o $(B)/libdeclared.a
 	$(CC) -o $@ $^ $(LDFLAGS) $(DEPLIBS) $(LDLIBS)

@@ -19,110 +19,34 @@
  * each so that it is an established HTTP keep-alive connection, holds them
  * all for --seconds, then sends one more GET on each and counts answers.
  *
- * The last stdout line is "loadgen: mode=... key=value ..." for scripts. */
+ * The last stdout line is "loadgen: mode=... key=value ..." for scripts.
+ *
+ * Files: loadgen.c (main, options, the files, run control, timers),
+ * loadgen_conn.c (TLS connections, HTTP requests and responses),
+ * loadgen_stats.c (latency histogram, progress and report), loadgen.h. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#define LG_HIST_BUCKETS 600000   /* 0.1 ms each: up to 60 s, then overflow */
-#define LG_MAX_CONNS 100000
-#define LG_MAX_SECONDS 86400
-#define LG_PER_SEC_MAX 3600      /* per-second counts kept for the first hour */
-#define LG_HDR_MAX 65536
-#define LG_FILE_MAX (64u << 20)
-#define LG_FILES_MAX 10000000
-#define LG_ERR_SHOW 3            /* non-202 answers and errors printed */
+#include "loadgen.h"
 
-enum lg_state { CS_NEW, CS_CONNECTING, CS_IDLE, CS_BUSY, CS_HELD, CS_CLOSED };
-
-struct lg;
-
-struct lg_conn {
-	struct lg *lg;
-	struct bufferevent *bev;
-	enum lg_state st;
-	int in_idle;            /* on the idle stack */
-	int hdr_done, status, close_after, is_probe;
-	size_t body_left;
-	uint64_t t_sched, t_sent;
-	char body[200];          /* start of a non-202 body, for the report */
-	size_t body_n;
-	struct lg_conn *next_idle;
-};
-
-struct lg_opts {
-	const char *host, *cert, *key, *cacert, *dir, *path, *idle_path;
-	const char *ready_file;
-	int port, conns, idle, handshakes, resume, progress;
-	double rate, seconds, grace;
-	long count, first;
-};
-
-struct lg {
-	struct lg_opts o;
-	struct event_base *base;
-	SSL_CTX *ctx;
-	SSL_SESSION *sess;
-	struct sockaddr_in sa;
-	char **files;
-	size_t n_files, next_file, end_file;
-	char *fbuf;
-	size_t fcap;
-	struct lg_conn *conns;
-	int n_conns, next_open, opening, connected, conn_failed;
-	struct lg_conn *idle_head;
-	int running, finished, exhausted, busy;
-	uint64_t t_start, t_stop, t_last;
-	unsigned long long issued;
-	unsigned long sent, done, errors, timeouts, reconnects, resumed, shown;
-	unsigned long by_status[600];
-	unsigned long per_sec[LG_PER_SEC_MAX];
-	uint32_t *hist;
-	unsigned long hist_n, hist_over;
-	uint64_t lat_max, lat_sum;
-	/* idle mode */
-	int held, dropped, alive, probe_left, probing;
-	uint64_t t_established;
-	struct event *tick, *stop_ev, *grace_ev, *progress_ev;
-	unsigned long prog_last;
-};
-
-static uint64_t
-loadgen_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void loadgen_open(struct lg *lg, struct lg_conn *c);
-static void loadgen_ready(struct lg *lg, struct lg_conn *c);
-
-static void
+void
 loadgen_finish(struct lg *lg)
 {
 	if (lg->finished)
@@ -131,7 +55,7 @@ loadgen_finish(struct lg *lg)
 	event_base_loopbreak(lg->base);
 }
 
-static void
+void
 loadgen_show(struct lg *lg, const char *what, const char *detail, size_t n)
 {
 	if (lg->shown >= LG_ERR_SHOW)
@@ -187,7 +111,7 @@ fail:
 }
 
 /* Reads file i into lg->fbuf; returns its length or -1. */
-static long
+long
 loadgen_read(struct lg *lg, size_t i)
 {
 	char path[4096];
@@ -224,9 +148,9 @@ fail:
 	return -1;
 }
 
-/* ---- requests ---- */
+/* ---- run control ---- */
 
-static void
+void
 loadgen_stop_issuing(struct lg *lg)
 {
 	if (!lg->running)
@@ -245,55 +169,6 @@ loadgen_stop_issuing(struct lg *lg)
 	}
 }
 
-static int
-loadgen_send_get(struct lg *lg, struct lg_conn *c, const char *path)
-{
-	if (evbuffer_add_printf(bufferevent_get_output(c->bev),
-	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path, lg->o.host,
-	    lg->o.port) < 0)
-		return -1;
-	c->st = CS_BUSY;
-	c->hdr_done = 0;
-	c->t_sched = c->t_sent = loadgen_now();
-	lg->busy++;
-	return 0;
-}
-
-/* Sends the next file on c, scheduled at sched; -1 when none is left. */
-static int
-loadgen_issue(struct lg *lg, struct lg_conn *c, uint64_t sched)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	long len;
-	size_t i;
-
-	for (len = -1; len < 0; lg->errors++) {
-		if (lg->next_file >= lg->end_file) {
-			lg->exhausted = 1;
-			loadgen_stop_issuing(lg);
-			return -1;
-		}
-		i = lg->next_file++;
-		if ((len = loadgen_read(lg, i)) >= 0)
-			break;
-	}
-	if (evbuffer_add_printf(out, "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
-	    "Content-Type: application/xml\r\nContent-Length: %ld\r\n\r\n",
-	    lg->o.path, lg->o.host, lg->o.port, len) < 0 ||
-	    evbuffer_add(out, lg->fbuf, (size_t)len) != 0) {
-		fprintf(stderr, "loadgen: out of memory\n");
-		exit(1);
-	}
-	c->st = CS_BUSY;
-	c->hdr_done = 0;
-	c->is_probe = 0;
-	c->t_sched = sched;
-	c->t_sent = loadgen_now();
-	lg->sent++;
-	lg->busy++;
-	return 0;
-}
-
 static unsigned long long
 loadgen_due(struct lg *lg, uint64_t now)
 {
@@ -307,7 +182,7 @@ loadgen_sched(struct lg *lg, unsigned long long k)
 }
 
 /* c has nothing to do: give it work or put it on the idle stack. */
-static void
+void
 loadgen_ready(struct lg *lg, struct lg_conn *c)
 {
 	c->st = CS_IDLE;
@@ -359,45 +234,6 @@ loadgen_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-loadgen_record(struct lg *lg, struct lg_conn *c, uint64_t now)
-{
-	uint64_t lat = now > c->t_sched ? now - c->t_sched : 0;
-	uint64_t b = lat / 100000u;
-	uint64_t sec = (now - lg->t_start) / 1000000000u;
-
-	if (b < LG_HIST_BUCKETS)
-		lg->hist[b]++;
-	else
-		lg->hist_over++;
-	lg->hist_n++;
-	lg->lat_sum += lat;
-	if (lat > lg->lat_max)
-		lg->lat_max = lat;
-	if (sec < LG_PER_SEC_MAX)
-		lg->per_sec[sec]++;
-}
-
-/* ---- connections ---- */
-
-static void
-loadgen_close(struct lg *lg, struct lg_conn *c)
-{
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	c->bev = NULL;
-	if (c->st == CS_BUSY)
-		lg->busy--;
-	c->st = CS_CLOSED;
-}
-
-static void
-loadgen_open_more(struct lg *lg)
-{
-	while (lg->next_open < lg->n_conns && lg->opening < lg->o.handshakes)
-		loadgen_open(lg, &lg->conns[lg->next_open++]);
-}
-
-static void
 loadgen_all_held(struct lg *lg)
 {
 	struct timeval tv;
@@ -419,271 +255,12 @@ loadgen_all_held(struct lg *lg)
 }
 
 /* Every connection has either failed or got its answer in idle mode. */
-static void
+void
 loadgen_idle_check(struct lg *lg)
 {
 	if (lg->t_established == 0 && lg->next_open == lg->n_conns &&
 	    lg->opening == 0 && lg->busy == 0)
 		loadgen_all_held(lg);
-}
-
-static void
-loadgen_complete(struct lg *lg, struct lg_conn *c)
-{
-	uint64_t now = loadgen_now();
-	int st = c->status;
-
-	lg->busy--;
-	c->st = CS_IDLE;
-	if (lg->o.idle > 0) {
-		if (c->is_probe) {
-			lg->alive++;
-			if (--lg->probe_left == 0)
-				loadgen_finish(lg);
-		} else {
-			lg->held++;
-		}
-		c->st = CS_HELD;
-		if (c->close_after) {
-			loadgen_close(lg, c);
-			lg->held--;
-			lg->dropped++;
-		}
-		loadgen_idle_check(lg);
-		return;
-	}
-	lg->done++;
-	lg->t_last = now;
-	lg->by_status[st >= 100 && st < 600 ? st : 0]++;
-	if (st == 202)
-		loadgen_record(lg, c, now);
-	else {
-		char what[32];
-
-		snprintf(what, sizeof(what), "HTTP %d", st);
-		loadgen_show(lg, what, c->body, c->body_n);
-	}
-	if (c->close_after) {
-		loadgen_close(lg, c);
-		if (lg->running) {
-			lg->reconnects++;
-			loadgen_open(lg, c);
-		}
-	} else {
-		loadgen_ready(lg, c);
-	}
-	if (!lg->running && lg->busy == 0)
-		loadgen_finish(lg);
-}
-
-/* Parses a response head; 0 or -1. */
-static int
-loadgen_head(struct lg_conn *c, const char *h, size_t n)
-{
-	const char *p = h, *end = h + n, *eol;
-	int have_len = 0, st = 0;
-
-	c->close_after = 0;
-	c->body_left = 0;
-	if (n < 12 || strncmp(h, "HTTP/1.", 7) != 0)
-		return -1;
-	for (p = h + 9; p < h + 12; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		st = st * 10 + (*p - '0');
-	}
-	c->status = st;
-	for (p = h; p < end; p = eol + 2) {
-		if ((eol = memmem(p, (size_t)(end - p), "\r\n", 2)) == NULL)
-			break;
-		if ((size_t)(eol - p) > 15 && strncasecmp(p, "Content-Length:", 15) == 0) {
-			c->body_left = strtoul(p + 15, NULL, 10);
-			have_len = 1;
-		} else if ((size_t)(eol - p) > 11 && strncasecmp(p, "Connection:", 11) == 0 &&
-		    memmem(p, (size_t)(eol - p), "close", 5) != NULL) {
-			c->close_after = 1;
-		} else if ((size_t)(eol - p) > 18 &&
-		    strncasecmp(p, "Transfer-Encoding:", 18) == 0) {
-			return -1; /* not produced by the daemon; not supported */
-		}
-	}
-	if (!have_len && st != 204 && st != 304 && st >= 200)
-		return -1;
-	return 0;
-}
-
-static void
-loadgen_lost(struct lg *lg, struct lg_conn *c, const char *why)
-{
-	enum lg_state was = c->st;
-
-	if (was == CS_CONNECTING) {
-		lg->opening--;
-		lg->conn_failed++;
-		loadgen_show(lg, "connect failed", why, strlen(why));
-	} else if (was == CS_BUSY) {
-		lg->errors++;
-		loadgen_show(lg, "connection lost with a request in flight", why,
-		    strlen(why));
-		if (c->is_probe && --lg->probe_left == 0)
-			loadgen_finish(lg);
-	} else if (was == CS_HELD) {
-		lg->dropped++;
-		lg->held--;
-	}
-	loadgen_close(lg, c);
-	if (lg->o.idle > 0) {
-		loadgen_open_more(lg);
-		loadgen_idle_check(lg);
-		return;
-	}
-	if (was != CS_CONNECTING && lg->running) {
-		lg->reconnects++;
-		loadgen_open(lg, c);
-	} else {
-		loadgen_open_more(lg);
-	}
-	if (!lg->running && lg->t_start != 0 && lg->busy == 0)
-		loadgen_finish(lg);
-}
-
-static void
-loadgen_on_read(struct bufferevent *bev, void *arg)
-{
-	struct lg_conn *c = arg;
-	struct lg *lg = c->lg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr p;
-	size_t hl, take, avail;
-
-	while (c->st == CS_BUSY && (avail = evbuffer_get_length(in)) > 0) {
-		if (!c->hdr_done) {
-			p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-			if (p.pos < 0) {
-				if (avail > LG_HDR_MAX)
-					loadgen_lost(lg, c, "response head too long");
-				return;
-			}
-			hl = (size_t)p.pos + 4;
-			if (loadgen_head(c, (const char *)evbuffer_pullup(in,
-			    (ev_ssize_t)hl), hl) != 0) {
-				loadgen_lost(lg, c, "bad response head");
-				return;
-			}
-			evbuffer_drain(in, hl);
-			c->hdr_done = 1;
-			c->body_n = 0;
-			continue;
-		}
-		take = avail < c->body_left ? avail : c->body_left;
-		if (take > 0) {
-			if (c->status != 202 && c->body_n < sizeof(c->body))
-				c->body_n += (size_t)evbuffer_copyout(in, c->body + c->body_n,
-				    sizeof(c->body) - c->body_n < take ?
-				    sizeof(c->body) - c->body_n : take);
-			evbuffer_drain(in, take);
-			c->body_left -= take;
-		}
-		if (c->body_left > 0)
-			return;
-		loadgen_complete(lg, c);
-		if (c->bev != bev)
-			return; /* closed */
-	}
-	if (c->st == CS_BUSY && c->hdr_done && c->body_left == 0)
-		loadgen_complete(lg, c);
-}
-
-static void
-loadgen_on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct lg_conn *c = arg;
-	struct lg *lg = c->lg;
-	char why[256];
-	unsigned long se;
-	socklen_t sl;
-	int soerr;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		SSL *ssl = bufferevent_openssl_get_ssl(bev);
-		int one = 1;
-
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
-		if (ssl != NULL && SSL_session_reused(ssl))
-			lg->resumed++;
-		lg->opening--;
-		lg->connected++;
-		c->st = CS_IDLE;
-		if (lg->o.idle > 0) {
-			if (loadgen_send_get(lg, c, lg->o.idle_path) != 0)
-				loadgen_lost(lg, c, "cannot send");
-		} else {
-			loadgen_ready(lg, c);
-		}
-		loadgen_open_more(lg);
-		return;
-	}
-	se = bufferevent_get_openssl_error(bev);
-	soerr = 0;
-	sl = sizeof(soerr);
-	getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &soerr, &sl);
-	if (se != 0 && ERR_GET_LIB(se) != 0)
-		ERR_error_string_n(se, why, sizeof(why));
-	else if (soerr != 0)
-		snprintf(why, sizeof(why), "%s", strerror(soerr));
-	else if (c->st == CS_CONNECTING)
-		snprintf(why, sizeof(why), "refused, or closed during the handshake");
-	else
-		snprintf(why, sizeof(why), "closed by the server");
-	loadgen_lost(lg, c, why);
-}
-
-static int
-loadgen_new_session(SSL *ssl, SSL_SESSION *sess)
-{
-	struct lg *lg = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-
-	if (!lg->o.resume)
-		return 0;
-	if (lg->sess != NULL)
-		SSL_SESSION_free(lg->sess);
-	lg->sess = sess;
-	return 1; /* we keep the reference */
-}
-
-static void
-loadgen_open(struct lg *lg, struct lg_conn *c)
-{
-	SSL *ssl;
-
-	c->lg = lg;
-	c->hdr_done = 0;
-	if ((ssl = SSL_new(lg->ctx)) == NULL)
-		goto fail;
-	if (lg->sess != NULL)
-		SSL_set_session(ssl, lg->sess);
-	c->bev = bufferevent_openssl_socket_new(lg->base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		SSL_free(ssl);
-		goto fail;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, loadgen_on_read, NULL, loadgen_on_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->st = CS_CONNECTING;
-	lg->opening++;
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&lg->sa,
-	    sizeof(lg->sa)) != 0) {
-		loadgen_lost(lg, c, "connect() failed");
-		return;
-	}
-	return;
-fail:
-	lg->conn_failed++;
-	c->st = CS_CLOSED;
-	loadgen_show(lg, "cannot create a connection", "", 0);
 }
 
 /* ---- timers ---- */
@@ -725,102 +302,6 @@ loadgen_on_grace(evutil_socket_t fd, short what, void *arg)
 
 	lg->timeouts = (unsigned long)lg->busy;
 	loadgen_finish(lg);
-}
-
-static void
-loadgen_on_progress(evutil_socket_t fd, short what, void *arg)
-{
-	struct lg *lg = arg;
-	unsigned long ok = lg->by_status[202];
-
-	if (lg->o.idle > 0)
-		fprintf(stderr, "loadgen: opened %d held %d failed %d dropped %d\n",
-		    lg->next_open, lg->held, lg->conn_failed, lg->dropped);
-	else if (lg->t_start != 0)
-		fprintf(stderr, "loadgen: t=%.0fs sent=%lu 202=%lu other=%lu "
-		    "inflight=%d last_1s=%lu\n",
-		    (double)(loadgen_now() - lg->t_start) / 1e9, lg->sent, ok,
-		    lg->done - ok, lg->busy, ok - lg->prog_last);
-	lg->prog_last = ok;
-}
-
-/* ---- report ---- */
-
-static double
-loadgen_pct(struct lg *lg, double q)
-{
-	unsigned long want, acc = 0;
-	size_t i;
-
-	if (lg->hist_n == 0)
-		return 0;
-	want = (unsigned long)((double)lg->hist_n * q + 0.999999);
-	if (want == 0)
-		want = 1;
-	for (i = 0; i < LG_HIST_BUCKETS; i++) {
-		acc += lg->hist[i];
-		if (acc >= want) {
-			double v = (double)(i + 1) / 10.0;
-			double mx = (double)lg->lat_max / 1e6;
-
-			return v < mx ? v : mx;
-		}
-	}
-	return (double)lg->lat_max / 1e6;
-}
-
-static void
-loadgen_report(struct lg *lg)
-{
-	struct rusage ru;
-	double el, cpu, mn = 0, mx = 0;
-	unsigned long other = 0, ok = lg->by_status[202];
-	size_t s, full;
-	int i;
-
-	getrusage(RUSAGE_SELF, &ru);
-	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	if (lg->o.idle > 0) {
-		printf("loadgen: mode=idle target=%d established=%d failed=%d "
-		    "dropped=%d alive=%d timeouts=%lu resumed=%lu connect_s=%.2f "
-		    "cpu_s=%.2f\n", lg->n_conns, lg->connected, lg->conn_failed,
-		    lg->dropped, lg->alive, lg->timeouts, lg->resumed,
-		    lg->t_established ? (double)(lg->t_established - lg->t_start) / 1e9 : 0,
-		    cpu);
-		return;
-	}
-	el = lg->t_last > lg->t_start ? (double)(lg->t_last - lg->t_start) / 1e9 : 0;
-	printf("loadgen: status");
-	for (i = 0; i < 600; i++)
-		if (lg->by_status[i] > 0) {
-			printf(" %d=%lu", i, lg->by_status[i]);
-			if (i != 202)
-				other += lg->by_status[i];
-		}
-	printf("\n");
-	/* whole seconds of the issuing period, for the sustained rate */
-	full = lg->t_stop > lg->t_start ? (size_t)((lg->t_stop - lg->t_start) / 1000000000u) : 0;
-	if (full > LG_PER_SEC_MAX)
-		full = LG_PER_SEC_MAX;
-	for (s = 0; s < full; s++) {
-		if (s == 0 || (double)lg->per_sec[s] < mn)
-			mn = (double)lg->per_sec[s];
-		if ((double)lg->per_sec[s] > mx)
-			mx = (double)lg->per_sec[s];
-	}
-	printf("loadgen: mode=load conns=%d rate=%.0f elapsed_s=%.2f sent=%lu "
-	    "completed=%lu s202=%lu other=%lu errors=%lu timeouts=%lu "
-	    "decl_per_s=%.0f min_1s=%.0f max_1s=%.0f p50_ms=%.1f p90_ms=%.1f "
-	    "p99_ms=%.1f max_ms=%.1f mean_ms=%.2f exhausted=%d files_used=%zu "
-	    "resumed=%lu reconnects=%lu conn_failed=%d cpu_s=%.2f\n",
-	    lg->n_conns, lg->o.rate, el, lg->sent, lg->done, ok, other, lg->errors,
-	    lg->timeouts, el > 0 ? (double)ok / el : 0, mn, mx,
-	    loadgen_pct(lg, 0.50), loadgen_pct(lg, 0.90), loadgen_pct(lg, 0.99),
-	    (double)lg->lat_max / 1e6,
-	    lg->hist_n ? (double)lg->lat_sum / (double)lg->hist_n / 1e6 : 0,
-	    lg->exhausted, lg->next_file - (size_t)lg->o.first, lg->resumed,
-	    lg->reconnects, lg->conn_failed, cpu);
 }
 
 /* ---- setup ---- */
@@ -920,29 +401,6 @@ loadgen_args(struct lg_opts *o, int argc, char **argv)
 	if (optind != argc || o->port == 0 || o->cert == NULL || o->key == NULL ||
 	    o->cacert == NULL || (o->idle == 0 && o->dir == NULL))
 		loadgen_usage();
-}
-
-static SSL_CTX *
-loadgen_tls(struct lg *lg)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (ctx == NULL ||
-	    SSL_CTX_use_certificate_chain_file(ctx, lg->o.cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, lg->o.key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1 ||
-	    SSL_CTX_load_verify_locations(ctx, lg->o.cacert, NULL) != 1) {
-		fprintf(stderr, "loadgen: TLS setup: ");
-		ERR_print_errors_fp(stderr);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_app_data(ctx, lg);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(ctx, loadgen_new_session);
-	return ctx;
 }
 
 /* Raises the open file limit to what n connections need. */

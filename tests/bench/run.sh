@@ -44,24 +44,9 @@ say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 # ---- tools ----------------------------------------------------------------
-WARNF="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter -Wno-deprecated-declarations"
-tool() { # NAME: compile tests/bench/NAME.c into $BUILD/NAME when missing or older
-	src=$ROOT/tests/bench/$1.c
-	out=$BUILD/$1
-	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] || [ "$BUILD/libdeclared.a" -nt "$out" ]; then
-		say "compiling $out"
-		case $1 in
-		loadgen)
-			# shellcheck disable=SC2046,SC2086
-			cc -std=gnu11 -O2 -g $WARNF -o "$out" "$src" \
-				$(pkg-config --cflags --libs libevent libevent_openssl openssl) ;;
-		ceiling)
-			# shellcheck disable=SC2046,SC2086
-			cc -std=gnu11 -O2 -g $WARNF -pthread -I"$ROOT/lib" -o "$out" "$src" \
-				"$BUILD/libdeclared.a" \
-				$(pkg-config --cflags --libs libxml-2.0 xmlsec1-openssl libpq openssl) -lm ;;
-		esac || die "cannot compile $src"
-	fi
+tool() { # NAME: the Makefile builds it (bench-tools) into $BUILD/NAME
+	trel=${BUILD#"$ROOT"/}
+	make -s -C "$ROOT" B="$trel" "$trel/$1" >/dev/null || die "cannot build $1"
 }
 for f in "$DECLARED" "$DECLCTL" "$BUILD/gendecl" "$BUILD/libdeclared.a"; do
 	[ -e "$f" ] || die "$f is missing: run make first"
