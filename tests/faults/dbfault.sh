@@ -13,7 +13,7 @@
 ready_within() {
 	local i=0
 	while [ "$i" -lt $(($1 * 10)) ]; do
-		curl -sf -o /dev/null "http://127.0.0.1:$ADMIN_PORT/readyz" && return 0
+		curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$ADMIN_PORT/readyz" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -45,7 +45,7 @@ phase_dbfault() {
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null 2>&1
 	count injected 1
 	sleep 3
-	curl -s -o "$FS/readyz.down" "http://127.0.0.1:$ADMIN_PORT/readyz"
+	curl -s --max-time 5 -o "$FS/readyz.down" "http://127.0.0.1:$ADMIN_PORT/readyz"
 	check "pg stopped: /readyz says the database is unavailable" \
 		grep -q 'database' "$FS/readyz.down"
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/pg.log" -w -t 60 start >/dev/null ||

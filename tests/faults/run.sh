@@ -10,7 +10,7 @@
 #               half-open handshakes, bad certificates, under legitimate load
 #   fuzz        a short libFuzzer run of every target (make fuzz-build first)
 # Environment (defaults): CRASH_KILLS=20 CRASH_RATE=200 DB_RATE=200
-#   LEGIT_RATE=150 HALFOPEN=3000 SLOW=400 FUZZ_SECONDS=20 FUZZ_DIR=build-fuzz
+#   LEGIT_RATE=150 HALFOPEN=3000 SLOW=400 FUZZ_SECONDS=20 FUZZ_DIR=build/fuzz
 #   PHASES="crash dbfault hostile fuzz"  KEEP=1 keeps the directory.
 # Prints "suite: N passed, N failed" and, last,
 #   faults: injected=N acknowledged=N lost=N duplicated=N attacks=N crashes=N
@@ -27,7 +27,7 @@ LEGIT_RATE=${LEGIT_RATE:-150}
 HALFOPEN=${HALFOPEN:-3000}
 SLOW=${SLOW:-400}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-FUZZ_DIR=${FUZZ_DIR:-$ROOT/build-fuzz}
+FUZZ_DIR=${FUZZ_DIR:-$ROOT/build/fuzz}
 PHASES=${PHASES:-crash dbfault hostile fuzz}
 DECLARANT=GB000000000001
 # the daemon's timeouts in this suite: short, so that slow clients and a
@@ -104,12 +104,12 @@ pg_thaw() { for p in $(pg_pids); do kill -CONT "$p" 2>/dev/null; done; PG_FROZEN
 
 # ---- documents: one signed set per use -----------------------------------------
 CEILING=$BUILD/ceiling
-if [ ! -x "$CEILING" ] || [ "$ROOT/tests/bench/ceiling.c" -nt "$CEILING" ]; then
-	# shellcheck disable=SC2046
-	cc -std=gnu11 -O2 -g -pthread -I"$ROOT/lib" -o "$CEILING" "$ROOT/tests/bench/ceiling.c" \
-		"$BUILD/libdeclared.a" $(pkg-config --cflags --libs libxml-2.0 xmlsec1-openssl libpq openssl) \
-		-lm || { say "cannot compile the signer"; exit 1; }
-fi
+# the benchmark's signer (ceiling sign), built by the Makefile; a sanitizer
+# build's library needs the sanitizers in the signer too
+SANMK=
+nm "$BUILD/libdeclared.a" 2>/dev/null | grep -q __asan_init && SANMK="SANITIZE=address,undefined"
+make -s -C "$ROOT" $SANMK B="${BUILD#"$ROOT"/}" "${BUILD#"$ROOT"/}/ceiling" >/dev/null ||
+	{ say "cannot build the signer"; exit 1; }
 docset() { # PREFIX COUNT: $DOCS/PREFIX/decl-NNNNNN.xml, LRN PREFIX-NNNNNN, signed
 	rm -rf "$TDIR/gen"
 	mkdir -p "$DOCS/$1"
