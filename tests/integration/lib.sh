@@ -160,13 +160,15 @@ setup_all() {
 	daemon_start
 }
 
+# DAEMON_WRAP: a command the daemon runs under, e.g.
+#   DAEMON_WRAP="valgrind --error-exitcode=99 --leak-check=full"
 daemon_start() {
-	"$DECLARED" -c "$TDIR/declared.conf" >>"$TDIR/daemon.log" 2>&1 &
+	${DAEMON_WRAP:-} "$DECLARED" -c "$TDIR/declared.conf" >>"$TDIR/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	i=0
 	until curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ $i -gt 150 ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+		if [ $i -gt ${READY_TRIES:-150} ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
 			echo "daemon did not become ready"; tail -n 30 "$TDIR/daemon.log"
 			return 1
 		fi
