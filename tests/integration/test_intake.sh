@@ -115,7 +115,9 @@ wait "$CURL_PID" 2>/dev/null
 GOT=$(grep -c '^202 ' "$D/codes")
 missing=0
 for f in $(grep '^202 ' "$D/codes" | cut -d' ' -f2); do
-	lrn=$(rx "$f.resp" "/*[local-name()='Response']/*[local-name()='FunctionalReferenceID']")
+	# the LRN from the signed document itself: a SIGKILL may cut a response
+	# body after its status line
+	lrn=$(rx "$f" "/*[local-name()='Declaration']/*[local-name()='FunctionalReferenceID']")
 	n=$(psql_q "SELECT count(*) FROM declarations WHERE lrn = '$lrn'")
 	[ "$n" = 1 ] || missing=$((missing + 1))
 done
