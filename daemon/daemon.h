@@ -48,6 +48,8 @@ struct daemon {
 	struct work_env *env;
 	struct pool *pool;
 	struct db *db;
+	struct db *rdb;              /* officer reads: [database] replica_conninfo, NULL = none */
+	int rdb_was_up;
 	struct batch *batch;
 	struct ids *ids;
 	struct feed *feed;          /* GET /v1/acks long-poll */

@@ -74,11 +74,15 @@ dbc_unit_end(struct dbc *c, int ok, const char *err)
 }
 
 static void
-dbc_fail(struct dbc *c, const char *why)
+dbc_fail(struct dbc *c, const char *why_in)
 {
 	int had_unit = c->unit.done != NULL;
 	int was_up = c->state == DBC_IDLE || c->state == DBC_BUSY;
 	struct timeval tv;
+	char why[256];
+
+	/* why_in is often PQerrorMessage(c->pg), which PQfinish frees below */
+	snprintf(why, sizeof(why), "%s", why_in ? why_in : "");
 
 	log_warnx("msg=\"database connection lost\" conn=%d reason=\"%s\"",
 	    c->index, why);

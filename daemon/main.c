@@ -118,6 +118,25 @@ main_db_idle(void *arg)
 	main_check_ready(d);
 }
 
+/* A replica connection became idle or changed state: officer reads move
+ * to it, or back to the primary while it is down. */
+static void
+main_rdb_idle(void *arg)
+{
+	struct daemon *d = arg;
+	int up = db_up(d->rdb);
+
+	if (up != d->rdb_was_up) {
+		if (up)
+			log_notice("msg=\"replica up: officer reads on the replica\"");
+		else
+			log_warnx("msg=\"replica down: officer reads on the primary\"");
+		d->rdb_was_up = up;
+	}
+	if (d->officer != NULL)
+		officer_db_idle(d->officer);
+}
+
 static void
 main_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -323,6 +342,16 @@ main(int argc, char **argv)
 	    d->cfg->batch_delay_ms, d->cfg->batch_max * 8, api_stored, d)) == NULL ||
 	    (d->ids = ids_new(d->db)) == NULL)
 		goto out;
+	if (d->cfg->replica_conninfo != NULL && d->cfg->replica_conninfo[0] != '\0') {
+		memset(&dbo, 0, sizeof(dbo));
+		dbo.conninfo = d->cfg->replica_conninfo;
+		dbo.nconn = 1;              /* officer units run one at a time */
+		dbo.timeout_s = d->cfg->db_timeout_s;
+		dbo.idle = main_rdb_idle;
+		dbo.arg = d;
+		if ((d->rdb = db_new(d->base, &dbo)) == NULL)
+			goto out;
+	}
 	if ((d->feed = feed_new(d)) == NULL || (d->status = status_new(d)) == NULL ||
 	    (d->push = push_new(d, &e)) == NULL) {
 		main_log_errs("cannot start", &e);
@@ -372,6 +401,8 @@ out:
 	d->batch = NULL;
 	ids_free(d->ids);
 	d->ids = NULL;
+	db_free(d->rdb);
+	d->rdb = NULL;
 	db_free(d->db);
 	feed_free(d->feed);     /* after db_free: no unit refers to them */
 	status_free(d->status);

@@ -167,7 +167,7 @@ officer_send(PGconn *c, void *arg)
 			return -1;
 		break;
 	case OT_STATS:
-		if (stats_send(c) != 0)
+		if (stats_send(c) != 0 || (t->on_replica && stats_send_lag(c) != 0))
 			return -1;
 		break;
 	case OT_READ:
@@ -177,6 +177,12 @@ officer_send(PGconn *c, void *arg)
 		break;
 	}
 	return PQpipelineSync(c) ? 0 : -1;
+}
+
+static int
+officer_has_replica(const struct otask *t)
+{
+	return t->o->d->rdb != NULL;
 }
 
 static int
@@ -195,6 +201,11 @@ officer_result(PGresult *r, void *arg)
 	case OT_STATS:
 		if (i == 1 && (t->out = stats_doc_new()) == NULL)
 			return -1;
+		if (i == 1 && !t->on_replica && officer_has_replica(t) &&
+		    stats_lag_primary(t->out) != 0)
+			return -1;
+		if (i == 1 + STATS_NRESULTS)
+			return stats_lag_result(t->out, r);
 		return stats_result(t->out, i - 1, r);
 	case OT_READ:
 	case OT_DECIDE:
@@ -233,13 +244,28 @@ officer_done(void *arg, int ok, const char *err)
 		officer_kick(o);
 }
 
+/* Searches and stats read the replica when one is configured and up;
+ * decisions (and the read before them) must see their own writes: the
+ * primary. */
+static struct db *
+officer_db(const struct officer *o, const struct otask *t)
+{
+	struct db *r = o->d->rdb;
+
+	if (r != NULL && db_up(r) && (t->kind == OT_SEARCH || t->kind == OT_STATS))
+		return r;
+	return o->d->db;
+}
+
 static void
 officer_kick(struct officer *o)
 {
 	struct otask *t;
 	struct db_unit u;
+	struct db *db;
 
-	while (!o->busy && o->head != NULL && db_idle(o->d->db) > 0) {
+	while (!o->busy && o->head != NULL &&
+	    db_idle(db = officer_db(o, o->head)) > 0) {
 		t = o->head;
 		o->head = t->qnext;
 		if (o->head == NULL)
@@ -254,7 +280,8 @@ officer_kick(struct officer *o)
 		u.done = officer_done;
 		u.arg = t;
 		o->busy = 1;
-		if (db_run(o->d->db, &u) != 0)
+		t->on_replica = db != o->d->db;
+		if (db_run(db, &u) != 0)
 			officer_done(t, 0, "no idle connection");
 	}
 }

@@ -26,6 +26,7 @@ struct otask {
 	enum otask_kind kind;
 	struct evhttp_request *req;   /* NULL once answered */
 	int nres;                     /* results seen in the unit */
+	int on_replica;               /* the unit runs on the replica */
 	json_t *out;                  /* the answer being built */
 	struct search search;         /* OT_SEARCH */
 

@@ -142,3 +142,36 @@ stats_result(json_t *doc, int i, const PGresult *r)
 		return stats_minutes(json_object_get(doc, key[i]), r);
 	return stats_counts(json_object_get(doc, key[i]), r);
 }
+
+static const char stats_sql_lag[] =
+    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL "
+    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END";
+
+int
+stats_send_lag(PGconn *c)
+{
+	return PQsendQueryParams(c, stats_sql_lag, 0, NULL, NULL, NULL, NULL, 0) ?
+	    0 : -1;
+}
+
+int
+stats_lag_result(json_t *doc, const PGresult *r)
+{
+	json_t *lag;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+	    PQnfields(r) != 1)
+		return -1;
+	lag = PQgetisnull(r, 0, 0) ? json_null() :
+	    json_real(strtod(PQgetvalue(r, 0, 0), NULL));
+	return json_object_set_new(doc, "replica", json_pack("{s:s, s:o}",
+	    "source", "replica", "lag_s", lag));
+}
+
+int
+stats_lag_primary(json_t *doc)
+{
+	return json_object_set_new(doc, "replica", json_pack("{s:s, s:n}",
+	    "source", "primary", "lag_s"));
+}

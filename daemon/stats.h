@@ -24,5 +24,15 @@ int stats_send(PGconn *c);
 json_t *stats_doc_new(void);
 /* Adds the i-th result (0..STATS_NRESULTS-1) to doc; -1 when malformed. */
 int stats_result(json_t *doc, int i, const PGresult *r);
+/* The replica's lag, asked of the replica itself (one more statement, no
+ * sync): 0 when it has replayed all it received, else the age of the last
+ * replayed transaction. */
+int stats_send_lag(PGconn *c);
+/* Sets doc's "replica": {"source": "replica", "lag_s": N} from that
+ * result; -1 when malformed. */
+int stats_lag_result(json_t *doc, const PGresult *r);
+/* Sets doc's "replica": {"source": "primary", "lag_s": null}: a replica is
+ * configured but down, the counts were read on the primary. */
+int stats_lag_primary(json_t *doc);
 
 #endif

@@ -76,7 +76,10 @@ async function refreshStats() {
       `${sum} in ${m.length} min · decided: ${last.decided} this minute · ` +
       `last ${s.window_hours} h: ${day.released || 0} released, ` +
       `${day.rejected || 0} rejected`;
-    $('asof').textContent = 'as of ' + when(s.as_of);
+    $('asof').textContent = 'as of ' + when(s.as_of) + (!s.replica ? '' :
+      s.replica.source === 'replica'
+        ? ` · replica lag ${s.replica.lag_s === null ? '?' : s.replica.lag_s.toFixed(3)} s`
+        : ' · replica down: read from the primary');
   } catch (e) {
     $('asof').textContent = 'counters unavailable: ' + e.message;
   }
