@@ -1,4 +1,5 @@
 #include "err.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,15 +26,8 @@ err_copy(char *dst, size_t cap, const char *src)
 
 	for (i = 0; src != NULL && src[i] != '\0' && i + 1 < cap; i++)
 		dst[i] = (src[i] == '\n' || src[i] == '\r') ? ' ' : src[i];
-	if (src != NULL && src[i] != '\0') {
-		/* truncated: never leave half a UTF-8 character */
-		size_t j = i;
-
-		while (j > 0 && ((unsigned char)dst[j - 1] & 0xC0) == 0x80)
-			j--;
-		if (j > 0 && (unsigned char)dst[j - 1] >= 0xC0)
-			i = j - 1;
-	}
+	if (src != NULL && src[i] != '\0')
+		i = utf8_cut(dst, i); /* truncated: never half a character */
 	dst[i] = '\0';
 	/* drop trailing blanks that libxml2 messages carry */
 	while (i > 0 && dst[i - 1] == ' ')

@@ -1,6 +1,7 @@
 /* profile_xpath: field XPaths, by tree walk when they are plain child
  * steps, else by libxml2's XPath engine.  See profile_xpath.h. */
 #include "profile_xpath.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,25 +629,6 @@ profile_xpath_sv_feed(struct profile_xpath_sv *sv, const xmlChar *s)
 	}
 }
 
-/* Cuts out[0..len) back to a whole UTF-8 character. */
-static size_t
-profile_xpath_utf8_cut(const char *out, size_t len)
-{
-	size_t i = len, need;
-	unsigned char c;
-
-	while (i > 0 && ((unsigned char)out[i - 1] & 0xc0) == 0x80 &&
-	    len - i < 3)
-		i--;
-	if (i == 0)
-		return len;
-	c = (unsigned char)out[i - 1];
-	if (c < 0x80)
-		return len;
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	return len - (i - 1) >= need ? len : i - 1;
-}
-
 /* XPath string value of n: its text descendants in document order. */
 static void
 profile_xpath_node_text(const xmlNode *n, struct profile_xpath_sv *sv)
@@ -719,7 +701,7 @@ profile_xpath_string(struct profile_xpath_run *r, const struct profile_xpath *x,
 		xmlXPathFreeObject(obj);
 	}
 	if (sv.over) {
-		sv.keep = profile_xpath_utf8_cut(out, sv.keep);
+		sv.keep = utf8_cut(out, sv.keep);
 		rc = 2;
 	}
 	out[sv.keep] = '\0';

@@ -9,6 +9,7 @@
  * line of defence.  Comments and processing instructions are removed from
  * the resulting tree. */
 #define _GNU_SOURCE /* memmem */
+#include "utf8.h"
 #include "xmlp.h"
 
 #include <limits.h>
@@ -496,25 +497,6 @@ xmlp_put(char *out, size_t cap, size_t *pos, const char *s, int *cut)
 	}
 }
 
-/* Cuts out[0..pos) back to a whole UTF-8 character. */
-static size_t
-xmlp_utf8_cut(const char *out, size_t pos)
-{
-	size_t i = pos, need;
-	unsigned char c;
-
-	while (i > 0 && ((unsigned char)out[i - 1] & 0xc0) == 0x80 &&
-	    pos - i < 3)
-		i--;
-	if (i == 0)
-		return pos;
-	c = (unsigned char)out[i - 1];
-	if (c < 0x80)
-		return pos;
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	return pos - (i - 1) >= need ? pos : i - 1;
-}
-
 static int
 xmlp_same_name(const xmlNode *a, const xmlNode *b)
 {
@@ -602,6 +584,6 @@ xmlp_node_path(const xmlNode *n, char *out, size_t cap)
 	if (pos == 0 && !cut)
 		xmlp_put(out, cap, &pos, "/", &cut);
 	if (cut)
-		pos = xmlp_utf8_cut(out, pos);
+		pos = utf8_cut(out, pos);
 	out[pos] = '\0';
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "utf8.h"
 
 static void
 test_basics(void)
@@ -58,6 +59,25 @@ test_utf8_truncation(void)
 	err_clear(&e);
 }
 
+static void
+test_utf8_cut(void)
+{
+	const char *euro = "a\xe2\x82\xac";          /* a + 3-byte character */
+	const char *smile = "\xf0\x9f\x98\x80z";      /* 4-byte character + z */
+
+	CU_ASSERT_EQUAL(utf8_cut(euro, 4), 4);
+	CU_ASSERT_EQUAL(utf8_cut(euro, 3), 1);
+	CU_ASSERT_EQUAL(utf8_cut(euro, 2), 1);
+	CU_ASSERT_EQUAL(utf8_cut(smile, 5), 5);
+	CU_ASSERT_EQUAL(utf8_cut(smile, 4), 4);
+	CU_ASSERT_EQUAL(utf8_cut(smile, 3), 0);
+	CU_ASSERT_EQUAL(utf8_cut(smile, 1), 0);
+	CU_ASSERT_EQUAL(utf8_cut("abc", 2), 2);
+	CU_ASSERT_EQUAL(utf8_cut("", 0), 0);
+	/* stray continuation bytes are not a character to cut: kept */
+	CU_ASSERT_EQUAL(utf8_cut("\x80\x80\x80\x80", 4), 4);
+}
+
 int
 main(void)
 {
@@ -70,6 +90,7 @@ main(void)
 	CU_add_test(s, "basics", test_basics);
 	CU_add_test(s, "cap", test_cap);
 	CU_add_test(s, "utf-8 truncation", test_utf8_truncation);
+	CU_add_test(s, "utf8_cut", test_utf8_cut);
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
