@@ -55,6 +55,16 @@ echo "demo: it verifies with xmlsec1:"
 xmlsec1 --verify --trusted-pem "$TDIR/pki/ca.pem" --enabled-key-data x509 \
 	"$TDIR/receipts/demo-1-items.receipt.xml" 2>&1 | head -n 1
 echo
+echo "demo: the enterprise's acknowledgement feed (receipts, then automatic releases), verified:"
+"$DECLCTL" acks --url "https://127.0.0.1:$API_PORT" --cert "$TDIR/pki/enterprise.pem" \
+	--key "$TDIR/pki/enterprise.key" --cacert "$TDIR/pki/ca.pem" \
+	--trusted-ca "$TDIR/pki/ca.pem" --out "$TDIR/acks" 2>&1 | tail -n 8
+for f in "$TDIR"/acks/ack-*.xml; do
+	printf '  %s  FunctionCode %s  %s\n' "$(basename "$f")" \
+		"$(xmllint --xpath "string(/*/*[local-name()='FunctionCode'])" "$f")" \
+		"$(xmllint --xpath "string(//*[local-name()='Status']/*[local-name()='NameCode'])" "$f")"
+done
+echo
 echo "demo: in PostgreSQL:"
 psql -X -U postgres -d declared -c "SELECT id, lrn, declarant, mrn, status, item_count FROM declarations ORDER BY received_at DESC LIMIT 5"
 echo "demo: try it yourself:"
