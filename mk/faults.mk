@@ -30,10 +30,10 @@ $(FB)/fuzz_intake: tests/fuzz/fuzz_intake.c $(LIB_SRC) $(wildcard lib/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ \
 		$< $(LIB_SRC) $(shell pkg-config --libs $(FUZZ_PKGS)) -lm
 
-$(FB)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c $(LIB_SRC) $(wildcard lib/*.h daemon/config.h)
+$(FB)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config_profile.c $(LIB_SRC) $(wildcard lib/*.h daemon/config.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ \
-		$< daemon/config.c $(LIB_SRC) $(shell pkg-config --libs $(FUZZ_PKGS)) -lm
+		$< daemon/config.c daemon/config_profile.c $(LIB_SRC) $(shell pkg-config --libs $(FUZZ_PKGS)) -lm
 
 $(FB)/fuzz_http: tests/fuzz/fuzz_http.c daemon/limit.c daemon/log.c daemon/limit.h
 	@mkdir -p $(@D)
