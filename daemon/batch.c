@@ -173,6 +173,20 @@ batch_add(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* The 32 bytes of a lowercase hex SHA-256 (as ack_sha256_hex writes it). */
+static void
+batch_unhex(const char *hex, unsigned char out[32])
+{
+	int k;
+
+	for (k = 0; k < 32; k++) {
+		unsigned char h = (unsigned char)hex[2 * k], l = (unsigned char)hex[2 * k + 1];
+
+		out[k] = (unsigned char)(((h <= '9' ? h - '0' : h - 'a' + 10) << 4) |
+		    (l <= '9' ? l - '0' : l - 'a' + 10));
+	}
+}
+
 static int
 batch_send(PGconn *c, void *arg)
 {
@@ -182,7 +196,7 @@ batch_send(PGconn *c, void *arg)
 	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	char origins[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	unsigned char dig[32];
-	int i, k;
+	int i;
 
 	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
 		return -1;
@@ -196,8 +210,7 @@ batch_send(PGconn *c, void *arg)
 			snprintf(hs, sizeof(hs), "{}");
 		if (decl_origin_array(d, origins, sizeof(origins)) < 0)
 			snprintf(origins, sizeof(origins), "{}");
-		for (k = 0; k < 32; k++)
-			sscanf(j->digest + 2 * k, "%2hhx", &dig[k]);
+		batch_unhex(j->digest, dig);
 		if (j->req_kind != REQ_NONE) {
 			if (batch_send_request(c, j, dig, id, items, hs) != 0)
 				return -1;

@@ -24,6 +24,8 @@ eq "row stored with LRN, declarant, MRN, 20 items, green lane released" \
 	"$(psql_q "SELECT lrn||'|'||declarant||'|'||mrn||'|'||item_count||'|'||status||'|'||lane FROM declarations WHERE id = '$ID'")"
 eq "stored raw bytes are the submitted bytes" "$(sha256sum <"$D/v1.signed.xml" | cut -d' ' -f1)" \
 	"$(psql_q "SELECT encode(sha256(raw), 'hex') FROM declarations WHERE id = '$ID'")"
+eq "the stored digest is the SHA-256 of the stored bytes" t \
+	"$(psql_q "SELECT digest = sha256(raw) FROM declarations WHERE id = '$ID'")"
 eq "two events (accepted, released) and two acknowledgements in the outbox" "2|2" \
 	"$(psql_q "SELECT (SELECT count(*) FROM events WHERE declaration_id = '$ID')||'|'||(SELECT count(*) FROM acks WHERE declaration_id = '$ID')")"
 check "MRN has a valid form" sh -c "echo '$MRN' | grep -Eq '^[0-9]{2}GB[0-9]{13}[0-9]$'"
