@@ -15,6 +15,8 @@
 #include "ack.h"
 #include "err.h"
 
+#include "unit_util.h"
+
 #define RESPONSE_XSD "xsd/response.xsd"
 #define MRN "26XX00000000000017"
 #define ISSUED "2026-03-02T10:15:00.123Z"
@@ -463,30 +465,21 @@ test_threads(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("ack", suite_init, suite_clean);
-	if (s == NULL ||
-	    CU_add_test(s, "accepted", test_accepted) == NULL ||
-	    CU_add_test(s, "rejected with 3 errors", test_rejected) == NULL ||
-	    CU_add_test(s, "decision with reason", test_decision) == NULL ||
-	    CU_add_test(s, "sha256", test_sha256) == NULL ||
-	    CU_add_test(s, "pointer escaping", test_escape) == NULL ||
-	    CU_add_test(s, "serialize re-parses", test_serialize) == NULL ||
-	    CU_add_test(s, "hostile bytes", test_bad_bytes) == NULL ||
-	    CU_add_test(s, "truncated error list", test_truncated_list) == NULL ||
-	    CU_add_test(s, "ack_now format", test_now) == NULL ||
-	    CU_add_test(s, "threads", test_threads) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = (int)CU_get_number_of_failures() +
-	    (int)CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "accepted", test_accepted },
+		{ "rejected with 3 errors", test_rejected },
+		{ "decision with reason", test_decision },
+		{ "sha256", test_sha256 },
+		{ "pointer escaping", test_escape },
+		{ "serialize re-parses", test_serialize },
+		{ "hostile bytes", test_bad_bytes },
+		{ "truncated error list", test_truncated_list },
+		{ "ack_now format", test_now },
+		{ "threads", test_threads },
+	};
+
+	failed = UNIT_SUITE("ack", suite_init, suite_clean, tests);
 	return failed != 0;
 }

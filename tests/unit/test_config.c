@@ -14,6 +14,8 @@
 
 #include "ini.h"
 
+#include "unit_util.h"
+
 #define T_LINE_MAX 4096
 #define T_DATA "tests/data/conf"
 #define T_EXAMPLE "systemd/declared.conf"
@@ -1076,33 +1078,25 @@ test_io_and_reload(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int fails;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("config", suite_init, suite_clean);
-	if (s == NULL ||
-	    CU_add_test(s, "example loads", test_example_loads) == NULL ||
-	    CU_add_test(s, "example has every key", test_example_complete) == NULL ||
-	    CU_add_test(s, "example wco xpaths", test_example_wco_xpaths) == NULL ||
-	    CU_add_test(s, "example cds xpaths", test_example_cds_xpaths) == NULL ||
-	    CU_add_test(s, "defaults", test_defaults) == NULL ||
-	    CU_add_test(s, "sizes", test_sizes) == NULL ||
-	    CU_add_test(s, "value kinds", test_value_kinds) == NULL ||
-	    CU_add_test(s, "several errors", test_several_errors) == NULL ||
-	    CU_add_test(s, "key permissions", test_key_permissions) == NULL ||
-	    CU_add_test(s, "relative paths", test_relative_paths) == NULL ||
-	    CU_add_test(s, "profiles", test_profiles) == NULL ||
-	    CU_add_test(s, "data files", test_data_files) == NULL ||
-	    CU_add_test(s, "io and reload", test_io_and_reload) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "example loads", test_example_loads },
+		{ "example has every key", test_example_complete },
+		{ "example wco xpaths", test_example_wco_xpaths },
+		{ "example cds xpaths", test_example_cds_xpaths },
+		{ "defaults", test_defaults },
+		{ "sizes", test_sizes },
+		{ "value kinds", test_value_kinds },
+		{ "several errors", test_several_errors },
+		{ "key permissions", test_key_permissions },
+		{ "relative paths", test_relative_paths },
+		{ "profiles", test_profiles },
+		{ "data files", test_data_files },
+		{ "io and reload", test_io_and_reload },
+	};
+
+	fails = UNIT_SUITE("config", suite_init, suite_clean, tests);
 	xmlCleanupParser();
 	return fails != 0;
 }

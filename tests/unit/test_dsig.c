@@ -536,30 +536,22 @@ suite_clean(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	unsigned int fails;
 
 	if (dsig_global_init() != 0) {
 		fprintf(stderr, "test_dsig: dsig_global_init failed\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("dsig", suite_init, suite_clean);
-	if (s == NULL ||
-	    !CU_add_test(s, "sign/verify round trip", test_roundtrip) ||
-	    !CU_add_test(s, "profile mutations", test_mutations) ||
-	    !CU_add_test(s, "xmlsec1 interop", test_interop) ||
-	    !CU_add_test(s, "config errors", test_config_errors) ||
-	    !CU_add_test(s, "party", test_party) ||
-	    !CU_add_test(s, "threads", test_threads)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "sign/verify round trip", test_roundtrip },
+		{ "profile mutations", test_mutations },
+		{ "xmlsec1 interop", test_interop },
+		{ "config errors", test_config_errors },
+		{ "party", test_party },
+		{ "threads", test_threads },
+	};
+
+	fails = UNIT_SUITE("dsig", suite_init, suite_clean, tests);
 	dsig_global_shutdown();
 	return fails != 0;
 }

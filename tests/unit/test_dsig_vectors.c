@@ -509,34 +509,26 @@ suite_clean(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	unsigned int fails;
 
 	if (dsig_global_init() != 0) {
 		fprintf(stderr, "test_dsig_vectors: dsig_global_init failed\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("dsig_vectors", suite_init, suite_clean);
-	if (s == NULL ||
-	    !CU_add_test(s, "w3c interop (pinned key / x509)", test_w3c) ||
-	    !CU_add_test(s, "derived attacks", test_derived) ||
-	    !CU_add_test(s, "xmlsec aleksey", test_aleksey) ||
-	    !CU_add_test(s, "certificate chains", test_chain) ||
-	    !CU_add_test(s, "signxml", test_signxml) ||
-	    !CU_add_test(s, "phaos", test_phaos) ||
-	    !CU_add_test(s, "merlin", test_merlin) ||
-	    !CU_add_test(s, "xml-crypto", test_xmlcrypto) ||
-	    !CU_add_test(s, "corpus signed samples", test_corpus) ||
-	    !CU_add_test(s, "corpus result fields", test_corpus_result)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "w3c interop (pinned key / x509)", test_w3c },
+		{ "derived attacks", test_derived },
+		{ "xmlsec aleksey", test_aleksey },
+		{ "certificate chains", test_chain },
+		{ "signxml", test_signxml },
+		{ "phaos", test_phaos },
+		{ "merlin", test_merlin },
+		{ "xml-crypto", test_xmlcrypto },
+		{ "corpus signed samples", test_corpus },
+		{ "corpus result fields", test_corpus_result },
+	};
+
+	fails = UNIT_SUITE("dsig_vectors", suite_init, suite_clean, tests);
 	dsig_global_shutdown();
 	return fails != 0;
 }

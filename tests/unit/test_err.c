@@ -4,6 +4,8 @@
 #include "err.h"
 #include "utf8.h"
 
+#include "unit_util.h"
+
 static void
 test_basics(void)
 {
@@ -81,19 +83,15 @@ test_utf8_cut(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("err", NULL, NULL);
-	CU_add_test(s, "basics", test_basics);
-	CU_add_test(s, "cap", test_cap);
-	CU_add_test(s, "utf-8 truncation", test_utf8_truncation);
-	CU_add_test(s, "utf8_cut", test_utf8_cut);
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "basics", test_basics },
+		{ "cap", test_cap },
+		{ "utf-8 truncation", test_utf8_truncation },
+		{ "utf8_cut", test_utf8_cut },
+	};
+
+	failed = UNIT_SUITE("err", NULL, NULL, tests);
 	return failed != 0;
 }

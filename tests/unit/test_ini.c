@@ -9,6 +9,8 @@
 #include "err.h"
 #include "ini.h"
 
+#include "unit_util.h"
+
 static char tmpdir[] = "/tmp/test_ini.XXXXXX";
 
 /* Tests abort on allocation failure. */
@@ -263,23 +265,19 @@ test_load(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int fails;
 
 	if (mkdtemp(tmpdir) == NULL)
 		return 2;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("ini", NULL, NULL);
-	CU_add_test(s, "good file", test_good);
-	CU_add_test(s, "syntax errors and their lines", test_syntax_errors);
-	CU_add_test(s, "duplicates", test_duplicates);
-	CU_add_test(s, "limits", test_limits);
-	CU_add_test(s, "load", test_load);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "good file", test_good },
+		{ "syntax errors and their lines", test_syntax_errors },
+		{ "duplicates", test_duplicates },
+		{ "limits", test_limits },
+		{ "load", test_load },
+	};
+
+	fails = UNIT_SUITE("ini", NULL, NULL, tests);
 	rmdir(tmpdir);
 	return fails != 0;
 }

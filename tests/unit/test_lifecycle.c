@@ -3,6 +3,8 @@
 
 #include "lifecycle.h"
 
+#include "unit_util.h"
+
 /* The legal transitions, written out independently of the table. */
 static const struct { const char *from, *action, *to; } legal[] = {
 	{ "received", "accept", "accepted" },
@@ -84,17 +86,13 @@ test_names_and_codes(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("lifecycle", NULL, NULL);
-	CU_add_test(s, "every state x action", test_every_pair);
-	CU_add_test(s, "names and codes", test_names_and_codes);
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "every state x action", test_every_pair },
+		{ "names and codes", test_names_and_codes },
+	};
+
+	failed = UNIT_SUITE("lifecycle", NULL, NULL, tests);
 	return failed != 0;
 }

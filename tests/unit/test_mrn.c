@@ -3,6 +3,8 @@
 
 #include "mrn.h"
 
+#include "unit_util.h"
+
 static void
 test_make_and_check(void)
 {
@@ -51,18 +53,14 @@ test_bad_input(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("mrn", NULL, NULL);
-	CU_add_test(s, "make and check", test_make_and_check);
-	CU_add_test(s, "ISO 6346 values", test_iso6346_reference);
-	CU_add_test(s, "bad input", test_bad_input);
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "make and check", test_make_and_check },
+		{ "ISO 6346 values", test_iso6346_reference },
+		{ "bad input", test_bad_input },
+	};
+
+	failed = UNIT_SUITE("mrn", NULL, NULL, tests);
 	return failed != 0;
 }

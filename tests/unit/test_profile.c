@@ -498,24 +498,20 @@ teardown(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int fails;
 
 	xmlInitParser();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("profile", setup, teardown);
-	CU_add_test(s, "field names", test_field_names);
-	CU_add_test(s, "decl_hs_array", test_decl_hs_array);
-	CU_add_test(s, "config errors", test_config_errors);
-	CU_add_test(s, "extract (tiny profile)", test_tiny_extract);
-	CU_add_test(s, "items limit", test_items_limit);
-	CU_add_test(s, "validate and match (tiny)", test_tiny_validate_match);
-	CU_add_test(s, "threads, walk and engine", test_threads);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "field names", test_field_names },
+		{ "decl_hs_array", test_decl_hs_array },
+		{ "config errors", test_config_errors },
+		{ "extract (tiny profile)", test_tiny_extract },
+		{ "items limit", test_items_limit },
+		{ "validate and match (tiny)", test_tiny_validate_match },
+		{ "threads, walk and engine", test_threads },
+	};
+
+	fails = UNIT_SUITE("profile", setup, teardown, tests);
 	xmlCleanupParser();
 	return fails != 0;
 }

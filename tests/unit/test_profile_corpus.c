@@ -362,20 +362,16 @@ setup(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int fails;
 
 	xmlInitParser();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("profile_corpus", setup, NULL);
-	CU_add_test(s, "CDS: 239 dec-valid", test_cds_corpus);
-	CU_add_test(s, "CDS: rejects", test_cds_rejects);
-	CU_add_test(s, "own format (xsd/declaration.xsd)", test_wco_own);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "CDS: 239 dec-valid", test_cds_corpus },
+		{ "CDS: rejects", test_cds_rejects },
+		{ "own format (xsd/declaration.xsd)", test_wco_own },
+	};
+
+	fails = UNIT_SUITE("profile_corpus", setup, NULL, tests);
 	xmlCleanupParser();
 	return fails != 0;
 }

@@ -551,20 +551,16 @@ setup(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int fails;
 
 	xmlInitParser();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("profile_xpath", setup, NULL);
-	CU_add_test(s, "walkable forms", test_walk_forms);
-	CU_add_test(s, "walk == engine on the corpus", test_walk_equals_engine);
-	CU_add_test(s, "timings per 20-item document", test_timing);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "walkable forms", test_walk_forms },
+		{ "walk == engine on the corpus", test_walk_equals_engine },
+		{ "timings per 20-item document", test_timing },
+	};
+
+	fails = UNIT_SUITE("profile_xpath", setup, NULL, tests);
 	xmlCleanupParser();
 	return fails != 0;
 }

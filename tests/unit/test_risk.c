@@ -6,6 +6,8 @@
 
 #include "risk.h"
 
+#include "unit_util.h"
+
 static char path[64];
 
 static struct risk *
@@ -97,22 +99,18 @@ test_bad_rules(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int failed, fd;
 
 	snprintf(path, sizeof(path), "/tmp/risk-test-XXXXXX");
 	if ((fd = mkstemp(path)) < 0)
 		return 2;
 	close(fd);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("risk", NULL, NULL);
-	CU_add_test(s, "lanes", test_lanes);
-	CU_add_test(s, "bad rules", test_bad_rules);
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "lanes", test_lanes },
+		{ "bad rules", test_bad_rules },
+	};
+
+	failed = UNIT_SUITE("risk", NULL, NULL, tests);
 	unlink(path);
 	return failed != 0;
 }

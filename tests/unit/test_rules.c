@@ -4,6 +4,8 @@
 
 #include "rules.h"
 
+#include "unit_util.h"
+
 static struct rules *R;
 static const char *PTR[PF_COUNT];
 
@@ -149,7 +151,6 @@ main(void)
 {
 	struct rules_opts o = { "data/countries.txt", "data/currencies.txt", 0.01, 300 };
 	struct errs e;
-	CU_pSuite s;
 	int failed;
 
 	PTR[PF_LRN] = "/Declaration/FunctionalReferenceID";
@@ -170,17 +171,14 @@ main(void)
 		fprintf(stderr, "rules_new: %s\n", e.n ? e.v[0].msg : "?");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("rules", NULL, NULL);
-	CU_add_test(s, "valid declaration passes", test_valid);
-	CU_add_test(s, "each rule fails with its pointer", test_each_rule);
-	CU_add_test(s, "tolerance and dates", test_tolerance_and_dates);
-	CU_add_test(s, "bad code lists", test_bad_codelist);
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "valid declaration passes", test_valid },
+		{ "each rule fails with its pointer", test_each_rule },
+		{ "tolerance and dates", test_tolerance_and_dates },
+		{ "bad code lists", test_bad_codelist },
+	};
+
+	failed = UNIT_SUITE("rules", NULL, NULL, tests);
 	rules_free(R);
 	return failed != 0;
 }

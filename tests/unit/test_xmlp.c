@@ -20,6 +20,8 @@
 #include "err.h"
 #include "xmlp.h"
 
+#include "unit_util.h"
+
 static const struct xmlp_limits lim = XMLP_DEFAULT_LIMITS;
 static char vectors[1024];
 
@@ -572,28 +574,24 @@ int
 main(void)
 {
 	const char *v = getenv("VECTORS_DIR");
-	CU_pSuite s;
 	int fails;
 
 	xmlInitParser();
 	snprintf(vectors, sizeof(vectors), "%s",
 	    v != NULL && *v != '\0' ? v : "../shared/vectors");
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("xmlp", NULL, NULL);
-	CU_add_test(s, "caps", test_limits);
-	CU_add_test(s, "pre-scan follows XML syntax", test_prescan_syntax);
-	CU_add_test(s, "encodings and malformed input", test_encodings_malformed);
-	CU_add_test(s, "comments and PIs removed", test_strip);
-	CU_add_test(s, "many comments", test_strip_many);
-	CU_add_test(s, "node pointers", test_node_path);
-	CU_add_test(s, "parser attack set", test_attacks);
-	CU_add_test(s, "DTD and entity vectors", test_vectors);
-	CU_add_test(s, "threads", test_threads);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "caps", test_limits },
+		{ "pre-scan follows XML syntax", test_prescan_syntax },
+		{ "encodings and malformed input", test_encodings_malformed },
+		{ "comments and PIs removed", test_strip },
+		{ "many comments", test_strip_many },
+		{ "node pointers", test_node_path },
+		{ "parser attack set", test_attacks },
+		{ "DTD and entity vectors", test_vectors },
+		{ "threads", test_threads },
+	};
+
+	fails = UNIT_SUITE("xmlp", NULL, NULL, tests);
 	xmlCleanupParser();
 	return fails != 0;
 }

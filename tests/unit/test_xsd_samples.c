@@ -20,6 +20,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 
+#include "unit_util.h"
+
 #define DECL_XSD "xsd/declaration.xsd"
 #define DATA_DIR "tests/data"
 #define DECL_NS "urn:declared:declaration:1"
@@ -595,26 +597,17 @@ test_gendecl_determinism(void)
 int
 main(void)
 {
-	CU_pSuite s;
 	int failed;
 
 	/* parse errors of the malformed samples are expected: keep stderr clean */
 	xmlSetStructuredErrorFunc(NULL, quiet);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("xsd_samples", suite_init, suite_clean);
-	if (s == NULL ||
-	    CU_add_test(s, "INDEX.tsv samples", test_index) == NULL ||
-	    CU_add_test(s, "code lists", test_codelists) == NULL ||
-	    CU_add_test(s, "gendecl outputs validate", test_gendecl) == NULL ||
-	    CU_add_test(s, "gendecl determinism", test_gendecl_determinism) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = (int)CU_get_number_of_failures() +
-	    (int)CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	static const struct unit_test tests[] = {
+		{ "INDEX.tsv samples", test_index },
+		{ "code lists", test_codelists },
+		{ "gendecl outputs validate", test_gendecl },
+		{ "gendecl determinism", test_gendecl_determinism },
+	};
+
+	failed = UNIT_SUITE("xsd_samples", suite_init, suite_clean, tests);
 	return failed != 0;
 }

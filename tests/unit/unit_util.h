@@ -9,6 +9,7 @@
 #ifndef UNIT_UTIL_H
 #define UNIT_UTIL_H
 
+#include <CUnit/Basic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,41 @@
 #include <sys/wait.h>
 
 #include "err.h"
+
+/* One test of a suite table. */
+struct unit_test {
+	const char *name;
+	CU_TestFunc fn;
+};
+
+/* Registers one suite (init and clean may be NULL) with the tests of t,
+ * runs it verbosely and returns the number of failed assertions plus
+ * failed suite set-ups, or -1 if CUnit could not register them. */
+static inline int
+unit_suite(const char *suite, CU_InitializeFunc init, CU_CleanupFunc clean,
+    const struct unit_test *t, size_t n)
+{
+	CU_pSuite s;
+	size_t i;
+	int failed = -1;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return -1;
+	if ((s = CU_add_suite(suite, init, clean)) == NULL)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (CU_add_test(s, t[i].name, t[i].fn) == NULL)
+			goto done;
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = (int)(CU_get_number_of_failures() + CU_get_number_of_suites_failed());
+done:
+	CU_cleanup_registry();
+	return failed;
+}
+
+#define UNIT_SUITE(suite, init, clean, tests) \
+	unit_suite((suite), (init), (clean), (tests), sizeof(tests) / sizeof((tests)[0]))
 
 /* The whole file, NUL-terminated, or NULL (missing, unreadable, 64 MiB
  * or more); *len gets its size. */
