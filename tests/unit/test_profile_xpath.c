@@ -536,15 +536,8 @@ test_timing(void)
 static int
 setup(void)
 {
-	const char *c = getenv("CORPUS_DIR");
-
-	snprintf(cds_dir, sizeof(cds_dir), "%s/hmrc-dec-dms",
-	    c != NULL && *c != '\0' ? c : "../shared/corpus");
-	snprintf(cds_schema, sizeof(cds_schema), "%s/hmrc-submit-combined.xsd",
-	    cds_dir);
-	have_corpus = access(cds_schema, R_OK) == 0;
-	if (!have_corpus)
-		printf("SKIP: corpus not found at %s (set CORPUS_DIR)\n", cds_dir);
+	have_corpus = unit_cds_locate(cds_dir, sizeof(cds_dir), cds_schema,
+	    sizeof(cds_schema));
 	return 0;
 }
 

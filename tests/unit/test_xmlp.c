@@ -36,25 +36,6 @@ xmalloc(size_t n)
 	return p;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    n < 64L * 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)n, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
 static double
 now_s(void)
 {
@@ -403,7 +384,7 @@ test_attacks(void)
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
 	double t0, dt, slowest = 0;
-	size_t i, len;
+	size_t i, len = 0;
 	char *buf;
 	int lfd, cfd, port;
 
@@ -433,7 +414,7 @@ test_attacks(void)
 	}
 	for (i = 0; i < sizeof(exp) / sizeof(exp[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, exp[i].file);
-		buf = slurp(path, &len);
+		buf = unit_slurp(path, &len);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
 		t0 = now_s();
 		snprintf(got, sizeof(got), "%s", code_of(buf, len, &lim, NULL));
@@ -465,7 +446,7 @@ test_attacks(void)
 	}
 	/* and with a body cap, the big ones stop before any parsing */
 	snprintf(path, sizeof(path), "%s/huge-text-20MB.xml", dir);
-	if ((buf = slurp(path, &len)) != NULL) {
+	if ((buf = unit_slurp(path, &len)) != NULL) {
 		struct xmlp_limits capped = { 10 * 1024 * 1024, 64, 64 };
 
 		CU_ASSERT_STRING_EQUAL(code_of(buf, len, &capped, NULL),
@@ -488,7 +469,7 @@ test_vectors(void)
 	const char *dirs[] = { "defusedxml-xmltestdata",
 	    "libxml2-2.9.14-test-recurse", "libxml2-head-test-recurse", NULL };
 	char dir[1200], path[2400], got[ERR_CODE_MAX];
-	size_t len, nl, n = 0, n_ok = 0;
+	size_t len = 0, nl, n = 0, n_ok = 0;
 	struct dirent *de;
 	const char *want;
 	DIR *d;
@@ -504,7 +485,7 @@ test_vectors(void)
 			if (nl < 5 || strcmp(de->d_name + nl - 4, ".xml") != 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if ((buf = slurp(path, &len)) == NULL)
+			if ((buf = unit_slurp(path, &len)) == NULL)
 				continue;
 			want = (strcmp(de->d_name, "simple.xml") == 0 ||
 			    strcmp(de->d_name, "simple-ns.xml") == 0) ? "OK" :

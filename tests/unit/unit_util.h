@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -48,6 +49,23 @@ unit_suite(const char *suite, CU_InitializeFunc init, CU_CleanupFunc clean,
 done:
 	CU_cleanup_registry();
 	return failed;
+}
+
+/* Where the HMRC DEC-DMS corpus and its combined schema are
+ * (CORPUS_DIR, default ../shared/corpus); 1 when the schema is readable,
+ * else 0 after printing a SKIP line. */
+static inline int
+unit_cds_locate(char *dir, size_t dcap, char *schema, size_t scap)
+{
+	const char *c = getenv("CORPUS_DIR");
+
+	snprintf(dir, dcap, "%s/hmrc-dec-dms",
+	    c != NULL && *c != '\0' ? c : "../shared/corpus");
+	snprintf(schema, scap, "%s/hmrc-submit-combined.xsd", dir);
+	if (access(schema, R_OK) == 0)
+		return 1;
+	printf("SKIP: corpus not found at %s (set CORPUS_DIR)\n", dir);
+	return 0;
 }
 
 #define UNIT_SUITE(suite, init, clean, tests) \
