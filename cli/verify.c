@@ -83,7 +83,7 @@ verify_cmd(struct cli *c, int argc, char **argv)
 		{ "allow-sha1", no_argument, NULL, O_SHA1 },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct dsig_policy pol = { 0, 0 };
+	struct dsig_policy pol = { 0 };
 	struct dsig_trust *t = NULL;
 	const char *crl = NULL;
 	char *buf, verdict[1024];

@@ -323,7 +323,7 @@ static void
 work_intake(const struct work_env *env, struct job *j)
 {
 	const struct profile *p;
-	struct dsig_policy pol = { 0, 0 };
+	struct dsig_policy pol = { 0 };
 	struct dsig_result sr;
 	struct ack_info ai = { 0 };
 	xmlDocPtr doc = NULL;

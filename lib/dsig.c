@@ -2,6 +2,7 @@
  * checks live in dsig_check.c (structure, algorithms) and dsig_x509.c
  * (certificates); this file holds the public API and the xmlsec calls. */
 #include "dsig.h"
+#include "dsig_c14n.h"
 #include "dsig_check.h"
 #include "dsig_key.h"
 #include "dsig_x509.h"
@@ -132,16 +133,31 @@ fail:
 	return NULL;
 }
 
-/* The cryptographic check by xmlsec, restricted to what dsig_check_doc()
- * found and allowed, with pkey as the only possible key. */
+/* The cryptographic check, restricted to what dsig_check_doc() found and
+ * allowed, with pkey as the only possible key: by default dsig_c14n's
+ * (libxml2 canonicalizes the document, xmlsec digests, compares and checks
+ * SignedInfo); with pol->xmlsec_references, xmlSecDSigCtxVerify() whole,
+ * which the tests use as the reference implementation. */
 static int
-dsig_crypto(const struct dsig_check_info *ci, EVP_PKEY *pkey, struct errs *e)
+dsig_crypto(const struct dsig_check_info *ci, const struct dsig_policy *pol,
+    xmlDocPtr doc, EVP_PKEY *pkey, struct errs *e)
 {
 	xmlSecDSigCtxPtr ctx;
 	xmlSecDSigReferenceCtxPtr ref;
+	xmlSecKeyPtr key;
 	const void *ids[4];
 	int rc = -1, ok;
 
+	if (pol == NULL || !pol->xmlsec_references) {
+		if ((key = dsig_xmlsec_key(pkey)) == NULL) {
+			dsig_check_err(e, "SIG_INVALID", ci->sig,
+			    "out of memory");
+			return -1;
+		}
+		rc = dsig_c14n_verify(ci, doc, key, e);
+		xmlSecKeyDestroy(key);
+		return rc;
+	}
 	ctx = xmlSecDSigCtxCreate(NULL);
 	if (ctx == NULL || (ctx->signKey = dsig_xmlsec_key(pkey)) == NULL) {
 		dsig_check_err(e, "SIG_INVALID", ci->sig, "out of memory");
@@ -219,7 +235,7 @@ dsig_verify(const struct dsig_trust *t, const struct dsig_policy *pol,
 		goto cleanup;
 	}
 	if (dsig_check_key(&ci, pkey, legacy, e) < 0 ||
-	    dsig_crypto(&ci, pkey, e) < 0)
+	    dsig_crypto(&ci, pol, doc, pkey, e) < 0)
 		goto cleanup;
 	if (out != NULL) {
 		dsig_x509_describe(leaf, out);
@@ -255,7 +271,7 @@ dsig_verify_with_key(const char *pubkey_pem, const struct dsig_policy *pol,
 		goto cleanup;
 	}
 	if (dsig_check_key(&ci, pkey, legacy, e) < 0 ||
-	    dsig_crypto(&ci, pkey, e) < 0)
+	    dsig_crypto(&ci, pol, doc, pkey, e) < 0)
 		goto cleanup;
 	if (out != NULL) {
 		snprintf(out->algorithm, sizeof(out->algorithm), "%s",
@@ -502,7 +518,7 @@ dsig_key_info(const struct dsig_signer *s, xmlNodePtr sig)
 int
 dsig_sign(const struct dsig_signer *s, xmlDocPtr doc, struct errs *e)
 {
-	xmlSecDSigCtxPtr ctx = NULL;
+	xmlSecKeyPtr key = NULL;
 	xmlNodePtr root, sig = NULL;
 	int rc = -1;
 
@@ -520,14 +536,12 @@ dsig_sign(const struct dsig_signer *s, xmlDocPtr doc, struct errs *e)
 		err_add(e, "DSIG_SIGN", 0, "", "cannot build signature template");
 		goto cleanup;
 	}
-	ctx = xmlSecDSigCtxCreate(NULL);
-	if (ctx == NULL || (ctx->signKey = dsig_xmlsec_key(s->pkey)) == NULL) {
+	if ((key = dsig_xmlsec_key(s->pkey)) == NULL) {
 		err_add(e, "DSIG_SIGN", 0, "", "out of memory");
 		goto cleanup;
 	}
-	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
-	if (xmlSecDSigCtxSign(ctx, sig) < 0 ||
-	    ctx->status != xmlSecDSigStatusSucceeded ||
+	if (dsig_c14n_sign(doc, sig, xmlSecTransformSha256Id, s->ec ?
+	    xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id, key) < 0 ||
 	    dsig_key_info(s, sig) < 0) {
 		err_add(e, "DSIG_SIGN", 0, "", "signing failed");
 		goto cleanup;
@@ -539,8 +553,8 @@ cleanup:
 		xmlUnlinkNode(sig);
 		xmlFreeNode(sig);
 	}
-	if (ctx != NULL)
-		xmlSecDSigCtxDestroy(ctx);
+	if (key != NULL)
+		xmlSecKeyDestroy(key);
 	ERR_clear_error();
 	return rc;
 }

@@ -30,6 +30,7 @@ void dsig_trust_free(struct dsig_trust *t); /* NULL ok */
 struct dsig_policy {
 	int allow_rsa_sha1; /* accept rsa-sha1 / sha1 digests (legacy) */
 	time_t at;          /* verification time; 0 = now */
+	int xmlsec_references; /* tests: xmlsec processes the reference too */
 };
 
 struct dsig_result {

@@ -14,7 +14,6 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/transforms.h>
 
-#define DSIG_EXC_NS "http://www.w3.org/2001/10/xml-exc-c14n#"
 #define DSIG_ENVELOPED DSIG_NS "enveloped-signature"
 
 #define DSIG_CHECK_MAX_NODES 20000000 /* nodes walked in one document */
@@ -428,6 +427,7 @@ dsig_check_transforms(xmlNodePtr tr, struct dsig_check_info *out,
 		}
 		if ((out->ref_c14n_idx = dsig_check_c14n(v[i], e)) < 0)
 			return -1;
+		out->ref_c14n = v[i];
 	}
 	if (k < 1 || k > 2) {
 		dsig_check_err(e, "SIG_STRUCTURE", tr,
@@ -471,6 +471,7 @@ dsig_check_reference(xmlNodePtr ref, int allow_sha1,
 	if (out->digest_idx < 0 || dsig_check_empty(v[1], e) < 0 ||
 	    dsig_check_text(v[2], e) < 0)
 		return -1;
+	out->digest_value = v[2];
 	return 0;
 }
 
@@ -503,6 +504,8 @@ dsig_check_signed_info(xmlNodePtr si, int allow_sha1,
 	if (out->sig_idx < 0 || dsig_check_empty(v[1], e) < 0)
 		return -1;
 	out->sig_uri = dsig_check_sigs[out->sig_idx].uri;
+	out->c14n_method = v[0];
+	out->sig_method = v[1];
 	out->key_type = dsig_check_sigs[out->sig_idx].key_type;
 	return dsig_check_reference(v[2], allow_sha1, out, e);
 }
@@ -557,6 +560,8 @@ dsig_check_signature(xmlNodePtr sig, int allow_sha1,
 		return -1;
 	if (dsig_check_text(v[1], e) < 0)
 		return -1;
+	out->signed_info = v[0];
+	out->sig_value = v[1];
 	out->key_info = k == 3 ? v[2] : NULL;
 	if (out->key_info != NULL &&
 	    dsig_check_child(out->key_info, DSIG_NS, "RetrievalMethod")) {

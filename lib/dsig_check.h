@@ -28,6 +28,10 @@ struct dsig_check_info {
 	int c14n_idx;   /* CanonicalizationMethod */
 	int digest_idx; /* DigestMethod */
 	int ref_c14n_idx; /* c14n transform after enveloped, -1 if none */
+	/* the nodes the cryptographic check reads (inside sig) */
+	xmlNodePtr signed_info, sig_value, c14n_method, sig_method;
+	xmlNodePtr digest_value;
+	xmlNodePtr ref_c14n; /* the c14n Transform after enveloped, or NULL */
 };
 
 /* Checks doc against the profile.  allow_sha1: accept rsa-sha1 and sha1
@@ -56,5 +60,6 @@ void dsig_check_err(struct errs *e, const char *code, xmlNodePtr node,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
+#define DSIG_EXC_NS "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 #endif

@@ -171,7 +171,7 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
     int keep)
 {
 	const struct profile *p;
-	struct dsig_policy pol = { 0, 0 };
+	struct dsig_policy pol = { 0 };
 	struct dsig_result sr;
 	struct ack_info ai = { 0 };
 	struct errs e;

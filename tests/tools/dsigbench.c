@@ -178,7 +178,7 @@ int
 main(int argc, char **argv)
 {
 	char dir[] = "/tmp/dsigbench.XXXXXX", p[3][512];
-	struct dsig_policy pol = { 0, 0 };
+	struct dsig_policy pol = { 0 };
 	struct dsig_result res;
 	struct dsig_trust *trust;
 	struct dsig_signer *rsa_signer, *ec_signer;

@@ -166,7 +166,7 @@ static const char *
 verify_doc(xmlDocPtr doc, const char *ca, struct dsig_result *res)
 {
 	static __thread char code[ERR_CODE_MAX];
-	struct dsig_policy pol = { 0, 0 };
+	struct dsig_policy pol = { 0 };
 	struct dsig_trust *t;
 	struct errs e;
 	char p[1024];
@@ -218,6 +218,35 @@ test_roundtrip(void)
 	/* serialised and parsed again, still valid; one byte changed: not */
 	xml = dump(doc, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
+	/* verification puts the Signature back where it was */
+	{
+		size_t len2;
+		char *again;
+
+		CU_ASSERT_STRING_EQUAL(verify_doc(doc, "T:root.pem", &res),
+		    "OK");
+		again = dump(doc, &len2);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(again);
+		CU_ASSERT_STRING_EQUAL(again, xml);
+		free(again);
+	}
+	/* ds declared on the root instead of on Signature: SignedInfo is
+	 * canonicalized apart from the document and must still declare it */
+	{
+		char *a = replace(xml, "<ds:Signature xmlns:ds=\"" DSIG_NS "\"",
+		    "<ds:Signature");
+		char *b = a ? replace(a, "<Response xmlns=\"urn:declared:response:1\"",
+		    "<Response xmlns=\"urn:declared:response:1\" xmlns:ds=\""
+		    DSIG_NS "\"") : NULL;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+		doc2 = parse_mem(b, strlen(b));
+		CU_ASSERT_STRING_EQUAL(verify_doc(doc2, "T:root.pem", &res),
+		    "OK");
+		xmlFreeDoc(doc2);
+		free(a);
+		free(b);
+	}
 	doc2 = parse_mem(xml, len);
 	CU_ASSERT_STRING_EQUAL(verify_doc(doc2, "T:root.pem", &res), "OK");
 	xmlFreeDoc(doc2);
@@ -284,6 +313,12 @@ test_mutations(void)
 		{ "<Status>", "<Status Id=\"a\"><X Id=\"a\"/>", "SIG_DUPLICATE_ID" },
 		{ "<Code>accepted", "<Code>acc<!--x-->epted", "SIG_STRUCTURE" },
 		{ "<Declaration>", "<Declaration>&amp;", "SIG_INVALID" },
+		/* text beside the unlinked Signature is signed */
+		{ "</ds:Signature></Response>", "</ds:Signature> </Response>", "SIG_INVALID" },
+		{ "</Amount>\n", "</Amount>\n ", "SIG_INVALID" },
+		/* namespaces the signed content does not use: not rendered */
+		{ "<Response xmlns=\"urn:declared:response:1\">",
+		  "<Response xmlns=\"urn:declared:response:1\" xmlns:u=\"urn:unused\">", "OK" },
 		{ "<Declaration>", "<Declaration><ds:Signature xmlns:ds=\"" DSIG_NS "\"/>", "SIG_STRUCTURE" },
 		{ "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
 		  "<?xml version=\"1.0\"?><!DOCTYPE Response [<!ENTITY e \"x\">]>", "SIG_STRUCTURE" },
@@ -457,7 +492,7 @@ static void *
 thr_main(void *arg)
 {
 	struct thr *th = arg;
-	struct dsig_policy pol = { 0, 0 };
+	struct dsig_policy pol = { 0 };
 	struct dsig_result res;
 	struct errs e;
 	xmlDocPtr doc;

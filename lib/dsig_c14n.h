@@ -1,0 +1,28 @@
+/* dsig_c14n: the cryptographic check of a document that passed
+ * dsig_check_doc(): the reference digest over the document canonicalized
+ * by libxml2 with the Signature unlinked, then SignedInfo's signature, both
+ * compared by xmlsec's transforms.  Internal to the dsig module. */
+#ifndef DECLARED_DSIG_C14N_H
+#define DECLARED_DSIG_C14N_H
+
+#include <libxml/tree.h>
+
+#include "err.h"
+
+struct dsig_check_info;
+
+/* ci from dsig_check_doc(doc); xmlsec_key: the xmlSecKeyPtr to verify with.
+ * The Signature is unlinked while the document is canonicalized and put
+ * back at its place before returning.  0, or -1 with SIG_INVALID. */
+int dsig_c14n_verify(const struct dsig_check_info *ci, xmlDocPtr doc,
+    void *xmlsec_key, struct errs *e);
+
+/* Fills DigestValue and SignatureValue of sig, a template child of doc's
+ * root with exclusive c14n for SignedInfo and one Reference URI="" with
+ * the enveloped and exclusive c14n transforms, by xmlsec's digest_id and
+ * sign_id transforms (xmlSecTransformId) with xmlsec_key (private).
+ * 0, or -1. */
+int dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, const void *digest_id,
+    const void *sign_id, void *xmlsec_key);
+
+#endif
