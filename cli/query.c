@@ -117,7 +117,7 @@ int
 query_search_cmd(struct cli *c, int argc, char **argv)
 {
 	static const char *names[] = { "status", "declarant", "lane", "hs", "from",
-		"to", "limit", "cursor" };
+		"to", "limit", "cursor", "origin", "mrn", "lrn" };
 	enum { NQ = sizeof(names) / sizeof(names[0]) };
 	static const struct option lo[] = {
 		CLI_COMMON_OPTIONS,
@@ -129,6 +129,9 @@ query_search_cmd(struct cli *c, int argc, char **argv)
 		{ "to", required_argument, NULL, CLI_OPT_CMD_BASE + 5 },
 		{ "limit", required_argument, NULL, CLI_OPT_CMD_BASE + 6 },
 		{ "cursor", required_argument, NULL, CLI_OPT_CMD_BASE + 7 },
+		{ "origin", required_argument, NULL, CLI_OPT_CMD_BASE + 8 },
+		{ "mrn", required_argument, NULL, CLI_OPT_CMD_BASE + 9 },
+		{ "lrn", required_argument, NULL, CLI_OPT_CMD_BASE + 10 },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *vals[NQ] = { NULL };
@@ -171,7 +174,8 @@ query_search_cmd(struct cli *c, int argc, char **argv)
 	return query_call(c, "GET", path, NULL);
 usage:
 	fprintf(stderr, "usage: declctl search [--status S] [--declarant D] [--lane L] "
-	    "[--hs H]\n           [--from T] [--to T] [--limit N] [--cursor C]\n");
+	    "[--hs H]\n           [--origin CC] [--mrn M] [--lrn L] [--from T] [--to T]\n"
+	    "           [--limit N] [--cursor C]\n");
 	return c->help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
