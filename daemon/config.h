@@ -39,6 +39,8 @@ struct config {
 	int batch_delay_ms;           /* flush after this when not full, default 2 */
 	int db_timeout_s;             /* statement / connect timeout, default 10 */
 	char *sql_dir;                /* migrations, default /usr/share/declared/sql */
+	int retention_months;         /* detach older monthly partitions, 0 = keep */
+	int maintain_interval_s;      /* partition upkeep period, default 3600 */
 	/* [customs] */
 	char *country;                /* MRN country code, default "XX" */
 	char *data_dir;               /* code lists, default /usr/share/declared/data */

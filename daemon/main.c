@@ -25,6 +25,7 @@
 #include "ids.h"
 #include "limit.h"
 #include "log.h"
+#include "maintain.h"
 #include "migrate.h"
 #include "officer.h"
 #include "pool.h"
@@ -272,6 +273,7 @@ main(int argc, char **argv)
 	};
 	struct daemon dd, *d = &dd;
 	struct db_opts dbo;
+	struct maintain *mt = NULL;   /* partition upkeep (maintain.h) */
 	struct errs e;
 	const char *path = NULL;
 	int ch, check = 0, migrate = 0, debug = 0, workers;
@@ -359,7 +361,7 @@ main(int argc, char **argv)
 	}
 	if ((d->limit = limit_new()) == NULL)   /* before the listeners */
 		goto out;
-	if ((d->officer = officer_new(d)) == NULL)
+	if ((d->officer = officer_new(d)) == NULL || (mt = maintain_new(d)) == NULL)
 		goto out;
 	if (http_start(d, &e) != 0) {
 		main_log_errs("cannot start", &e);
@@ -401,6 +403,7 @@ out:
 	d->batch = NULL;
 	ids_free(d->ids);
 	d->ids = NULL;
+	maintain_free(mt);      /* before db_free, as ids */
 	db_free(d->rdb);
 	d->rdb = NULL;
 	db_free(d->db);

@@ -296,17 +296,24 @@ pq() { psql -X -q -A -t -U postgres -d declared_perf -c "$1"; }
 pcurl() { curl -s --cert "$TDIR/pki/officer.pem" --key "$TDIR/pki/officer.key" --cacert "$TDIR/pki/ca.pem" "$@"; }
 # synthetic but shaped like the real thing: 5,000 declarants (skewed),
 # 85/10/5 % green/yellow/red, 1-5 items from 4,000 HS codes (skewed), 1-2
-# origins of 30 countries, received over the last 30 days.  Secondary
-# indexes are dropped for the load and built again from their definitions.
+# origins of 30 countries, received over the last 30 days (two monthly
+# partitions, sql/007_partitions.sql).  Secondary indexes are dropped for the
+# load and built again from their definitions: on the partitioned table, so
+# that they cascade to every partition (pg_indexes shows them "ON ONLY").
+# The (declarant, lrn) registry is filled from the rows, as declared_store
+# would have.
 plans_load() {
 	psql -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" -U postgres -d declared_perf <<'SQL'
-CREATE TEMP TABLE idx AS SELECT indexname, indexdef FROM pg_indexes
+CREATE TEMP TABLE idx AS SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') AS indexdef
+  FROM pg_indexes
  WHERE tablename = 'declarations' AND indexname NOT IN
        (SELECT conname FROM pg_constraint WHERE conrelid = 'declarations'::regclass);
 DO $$ DECLARE r record; BEGIN
 	FOR r IN SELECT indexname FROM idx LOOP EXECUTE format('DROP INDEX %I', r.indexname); END LOOP;
 END $$;
-ALTER TABLE declarations DROP CONSTRAINT declarations_declarant_lrn;
+SELECT count(declared_month_partition('declarations', m)) FROM generate_series(
+	date_trunc('month', (now() - interval '30 days') AT TIME ZONE 'UTC'),
+	now() AT TIME ZONE 'UTC', interval '1 month') m;
 INSERT INTO declarations (id, declarant, lrn, submitter, profile, function_code, type_code,
 	mrn, status, lane, item_count, hs_codes, origins, invoice_amount, currency,
 	digest, raw, received_at, updated_at)
@@ -340,11 +347,12 @@ LATERAL (SELECT g, abs(hashint8(g)) % 1000 AS r1,
 	floor(30 * ((abs(hashint8(g + 12000000)) % 1000) / 1e3) ^ 2)::int AS c2,
 	now() - (:rows - g) * (interval '30 days' / :rows) AS ts
 	FROM generate_series(1, :rows) g) x;
-ALTER TABLE declarations ADD CONSTRAINT declarations_declarant_lrn UNIQUE (declarant, lrn);
+INSERT INTO declaration_keys (declarant, lrn, id, received_at)
+SELECT declarant, lrn, id, received_at FROM declarations;
 DO $$ DECLARE r record; BEGIN
 	FOR r IN SELECT indexdef FROM idx LOOP EXECUTE r.indexdef; END LOOP;
 END $$;
-VACUUM ANALYZE declarations;
+VACUUM ANALYZE declarations, declaration_keys;
 ALTER DATABASE declared_perf SET session_preload_libraries = 'auto_explain';
 ALTER DATABASE declared_perf SET auto_explain.log_min_duration = 0;
 ALTER DATABASE declared_perf SET auto_explain.log_analyze = on;
@@ -386,7 +394,13 @@ plan() {
 		"executor $best ms (best of 3); HTTP round trip $(echo "${http#* }" | awk '{printf "%.1f", $1 * 1000}') ms"
 	  echo; sed 's/^/    /' "$TDIR/plan.best"; echo; } >>"$TDIR/plans.txt"
 	eq "plan: $1 -> 200" 200 "${http%% *}"
-	check "plan: $1: no sequential scan" sh -c "! grep -q 'Seq Scan on declarations' '$TDIR/plan.best'"
+	# the monthly partitions ahead are empty (and analysed): a sequential
+	# scan of one of them reads nothing; the partitions holding rows must
+	# be read through an index
+	check "plan: $1: no sequential scan of a partition holding rows" sh -c \
+		"! grep -Eq 'Seq Scan on ($FULL) ' '$TDIR/plan.best'"
+	check "plan: $1: a partition holding rows read through an index" \
+		grep -Eq "(Index|Bitmap Heap) Scan.* on ($FULL) " "$TDIR/plan.best"
 	check "plan: $1: $best ms < $PLAN_MAX_MS ms" python3 -c \
 		"import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$best" "$PLAN_MAX_MS"
 }
@@ -410,6 +424,10 @@ plans() {
 	until curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 || [ $i -gt 150 ]; do i=$((i + 1)); sleep 0.1; done
 	PB=https://127.0.0.1:$API_PORT
 	API_PORT=$A0 ADMIN_PORT=$M0
+	# the partitions holding rows (the monthly ones of the last 30 days)
+	FULL=$(pq "SELECT string_agg(DISTINCT tableoid::regclass::text, '|') FROM declarations")
+	eq "the rows are in the monthly partitions, none in the default one" "" \
+		"$(echo "$FULL" | tr '|' '\n' | grep -v '^declarations_[0-9]\{4\}_[0-9]\{2\}$')"
 	# values: the most and least frequent, HS codes at ~0.1, 0.3 and 1 %
 	pq "CREATE TABLE hs_freq AS SELECT k, count(*) n FROM (SELECT unnest(hs_codes) k FROM declarations) u GROUP BY k" >/dev/null
 	freq() { pq "SELECT k FROM hs_freq ORDER BY $1 LIMIT 1"; }
@@ -455,9 +473,13 @@ plans() {
 	plan "next page (cursor)" "status=released&cursor=$CUR"
 	plan "a cursor a month back" "cursor=$OLD"
 	plan "200 rows a page" "limit=200"
-	t=$(pcurl -o "$TDIR/stats.json" -w '%{time_total}' "$PB/v1/stats")
-	echo "timing: GET /v1/stats over $ROWS rows: $(echo "$t" | awk '{printf "%.0f", $1 * 1000}') ms" |
-		tee -a "$TDIR/plans.txt"
+	# the daemon keeps the stats 5 s (officer.c): the second call, 5.2 s
+	# later, runs the statements again on warm connections
+	t1=$(pcurl -o /dev/null -w '%{time_total}' "$PB/v1/stats")
+	sleep 5.2
+	t2=$(pcurl -o "$TDIR/stats.json" -w '%{time_total}' "$PB/v1/stats")
+	echo "timing: GET /v1/stats over $ROWS rows: $(echo "$t1 $t2" | awk '{
+		printf "first %.0f ms, again %.0f ms", $1 * 1000, $2 * 1000 }')" | tee -a "$TDIR/plans.txt"
 	eq "stats on the large table: the held queue" "$(pq "SELECT count(*) FROM declarations WHERE status = 'held'")" \
 		"$(jget open.held "$TDIR/stats.json")"
 	[ -n "${PLANS_OUT:-}" ] && cp "$TDIR/plans.txt" "$PLANS_OUT"
