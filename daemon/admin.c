@@ -9,8 +9,11 @@
 #include "batch.h"
 #include "daemon.h"
 #include "db.h"
+#include "feed.h"
 #include "ids.h"
+#include "maintain.h"
 #include "pool.h"
+#include "push.h"
 
 const char *
 admin_not_ready(const struct daemon *d)
@@ -41,6 +44,64 @@ admin_hist(struct evbuffer *b, const char *name, const char *help,
 	cum += counts[n];
 	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %lu\n%s_sum %g\n%s_count %lu\n",
 	    name, cum, name, sum * scale, name, cum);
+}
+
+/* One counter (type "counter") or gauge ("gauge") without labels. */
+static void
+admin_one(struct evbuffer *b, const char *name, const char *type,
+    const char *help, unsigned long v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %lu\n", name, help,
+	    name, type, name, v);
+}
+
+/* The pull feed, push delivery and the partition upkeep. */
+static void
+admin_delivery(struct daemon *d, struct evbuffer *b)
+{
+	static const struct maintain_stats none;
+	const struct maintain_stats *ms = d->maintain != NULL ?
+	    maintain_stats(d->maintain) : &none;
+	struct push_stats ps;
+
+	memset(&ps, 0, sizeof(ps));
+	if (d->push != NULL)
+		push_stats(d->push, &ps);
+	if (d->feed != NULL) {
+		const struct feed_stats *fs = feed_stats(d->feed);
+
+		admin_one(b, "declared_feed_requests_total", "counter",
+		    "Pull feed requests answered.", fs->answered);
+		admin_one(b, "declared_feed_empty_total", "counter",
+		    "Pull feed requests answered with an empty page.", fs->empty);
+		admin_one(b, "declared_feed_timeouts_total", "counter",
+		    "Long polls whose wait ran out with nothing new.", fs->timeouts);
+		admin_one(b, "declared_feed_woken_total", "counter",
+		    "Parked long polls woken by new acknowledgements.", fs->woken);
+		admin_one(b, "declared_feed_parked", "gauge",
+		    "Long polls parked now.", (unsigned long)fs->parked);
+	}
+	admin_one(b, "declared_push_delivered_total", "counter",
+	    "Acknowledgements pushed and accepted (2xx).", ps.delivered);
+	admin_one(b, "declared_push_rejected_total", "counter",
+	    "Acknowledgements refused by the receiver (4xx), skipped.", ps.rejected);
+	admin_one(b, "declared_push_expired_total", "counter",
+	    "Acknowledgements older than the retention, skipped.", ps.expired);
+	admin_one(b, "declared_push_failed_total", "counter",
+	    "Push attempts failed (timeout, connection, 5xx), retried.", ps.failed);
+	admin_one(b, "declared_push_leases", "gauge",
+	    "Push streams of parties leased by this instance now.",
+	    (unsigned long)ps.leases);
+	admin_one(b, "declared_maintain_runs_total", "counter",
+	    "Partition upkeeps completed.", ms->runs);
+	admin_one(b, "declared_maintain_failures_total", "counter",
+	    "Partition upkeeps failed.", ms->failures);
+	admin_one(b, "declared_partitions_created_total", "counter",
+	    "Monthly partitions created.", ms->created);
+	admin_one(b, "declared_partitions_detached_total", "counter",
+	    "Monthly partitions detached past the retention.", ms->detached);
+	admin_one(b, "declared_retention_keys_forgotten_total", "counter",
+	    "Declaration keys forgotten past the retention.", ms->keys_forgotten);
 }
 
 static void
@@ -110,6 +171,7 @@ admin_metrics(struct daemon *d, struct evbuffer *b)
 	    cus, 7, bs->commit_us_hist, bs->commit_us_sum, 1e-6);
 	admin_hist(b, "declared_request_seconds", "Submission latency, receipt to reply.",
 	    lat, 9, m->lat_hist, m->lat_sum_ms, 1e-3);
+	admin_delivery(d, b);
 	evbuffer_add_printf(b, "# HELP declared_ready Whether the daemon is ready.\n"
 	    "# TYPE declared_ready gauge\ndeclared_ready %d\n",
 	    admin_not_ready(d) == NULL);

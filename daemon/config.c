@@ -1,7 +1,7 @@
 /* config: declared.conf as a declarative table of keys over lib/ini.
  *
  * One row per key of the fixed sections ([server], [tls], [signing],
- * [database], [customs], [limits]): its type, where it lands in struct
+ * [database], [customs], [limits], [push]): its type, where it lands in struct
  * config, its default and whether a reload may change it.  [profile.NAME]
  * sections are parsed by hand into struct profile_def.  config_load
  * collects every error it finds (unknown keys, bad values, missing keys,
@@ -118,6 +118,10 @@ static const struct cfg_row cfg_rows[] = {
 	{ "limits", "burst", CT_INT, OFF(limit_burst), 0, 1000000, "0", CF_RELOAD },
 	{ "limits", "connections", CT_INT, OFF(limit_connections), 0, 1000000, "0",
 	    CF_RELOAD },
+	{ "push", "ca", CT_FILE, OFF(push_ca), 0, 0, "", CF_EMPTY_OK | CF_RELOAD },
+	{ "push", "timeout", CT_INT, OFF(push_timeout_s), 1, 300, "10", CF_RELOAD },
+	{ "push", "retention", CT_INT, OFF(push_retention_s), 1, 315360000,
+	    "604800", CF_RELOAD },
 };
 
 #define CFG_NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))

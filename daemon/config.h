@@ -52,6 +52,10 @@ struct config {
 	int limit_rate;               /* requests per second */
 	int limit_burst;              /* token bucket size, 0 = 2 * rate */
 	int limit_connections;        /* concurrent connections */
+	/* [push] delivery to the parties' callbacks (push.c) */
+	char *push_ca;                /* extra CA file for receivers, "" = none */
+	int push_timeout_s;           /* per delivery attempt, default 10 */
+	int push_retention_s;         /* expire older acknowledgements, 7 days */
 	/* [profile.NAME] */
 	struct profile_def profiles[CONFIG_MAX_PROFILES];
 	size_t n_profiles;

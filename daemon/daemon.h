@@ -21,6 +21,7 @@ struct status;
 struct push;
 struct limit;     /* per-party limits: limit.c */
 struct officer;   /* officer routes: officer.c */
+struct maintain;  /* partition upkeep: maintain.c */
 
 /* Counters for /metrics, loop thread only. */
 struct metrics {
@@ -58,6 +59,7 @@ struct daemon {
 	struct tls *tls;
 	struct limit *limit;        /* per-party rate and connection caps */
 	struct officer *officer;    /* search, decisions, stats, console */
+	struct maintain *maintain;  /* monthly partitions ahead, retention */
 	struct evhttp *http;        /* the TLS API listener */
 	struct evhttp *admin;       /* plain HTTP, loopback */
 	struct event *sig_term, *sig_int, *sig_hup;

@@ -23,8 +23,12 @@
 
 #define DECIDE_BODY_MAX 8192
 
+/* The month from the registry (sql/007): one partition read, as in
+ * declared_decide. */
 static const char decide_sql_read[] =
-    "SELECT status, lrn, mrn, lane FROM declarations WHERE id = $1";
+    "SELECT d.status, d.lrn, d.mrn, d.lane FROM declarations d "
+    "WHERE d.id = $1 AND d.received_at = (SELECT k.received_at "
+    "FROM declaration_keys k WHERE k.id = $1)";
 static const char decide_sql_store[] =
     "SELECT outcome, state, ack_seq FROM declared_decide($1::bigint, "
     "$2::text[], $3, $4, $5, $6, $7, $8::bytea)";

@@ -78,6 +78,7 @@ struct feed {
 	int draining;
 	int stopped;
 	int was_up;
+	struct feed_stats st;
 };
 
 static void feed_kick(struct feed *f);
@@ -90,6 +91,12 @@ feed_new(struct daemon *d)
 	if (f != NULL)
 		f->d = d;
 	return f;
+}
+
+const struct feed_stats *
+feed_stats(const struct feed *f)
+{
+	return &f->st;
 }
 
 static unsigned
@@ -148,6 +155,7 @@ feed_send(struct fwait *w, int status, const json_t *o, const char *code,
 	feed_unwatch(w);
 	if (w->req == NULL)
 		return;
+	w->f->st.answered++;
 	if (o != NULL)
 		json_reply(w->f->d, w->req, status, o);
 	else
@@ -167,6 +175,8 @@ feed_forget(struct fwait *w)
 		pp = &(*pp)->pnext;
 	if (*pp == w)
 		*pp = w->pnext;
+	if (w->state == FW_PARKED)
+		f->st.parked--;
 	if (--p->nreq == 0)
 		feed_party_unlink(f, p);
 	if (w->deadline != NULL)
@@ -182,6 +192,10 @@ feed_empty(struct fwait *w)
 {
 	json_t *o = json_pack("{s:[], s:I}", "acks", "next", (json_int_t)w->after);
 
+	if (w->req != NULL) {
+		w->f->st.empty++;
+		w->f->st.timeouts += w->expired != 0;
+	}
 	if (o == NULL)
 		feed_send(w, 500, NULL, "NO_MEMORY", "out of memory", 1);
 	else
@@ -194,6 +208,8 @@ feed_enqueue(struct fwait *w)
 {
 	struct feed *f = w->f;
 
+	if (w->state == FW_PARKED)
+		f->st.parked--;
 	w->state = FW_QUEUED;
 	w->qnext = NULL;
 	if (f->qtail != NULL)
@@ -223,6 +239,7 @@ feed_park(struct fwait *w)
 	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
 
 	w->state = FW_PARKED;
+	w->f->st.parked++;
 	if (fd < 0 || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
 		return;
 	w->closed = event_new(base, fd, EV_CLOSED, feed_on_closed, w);
@@ -462,6 +479,7 @@ feed_wake_party(struct fparty *p)
 		if (w->state == FW_PARKED) {
 			feed_unwatch(w);
 			feed_enqueue(w);
+			w->f->st.woken++;
 			any = 1;
 		}
 	return any;

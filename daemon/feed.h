@@ -17,7 +17,17 @@ struct daemon;
 struct feed;
 struct evhttp_request;
 
+/* Counters since startup (for /metrics), loop thread only. */
+struct feed_stats {
+	unsigned long answered;      /* requests answered, any status */
+	unsigned long empty;         /* ... with an empty page */
+	unsigned long timeouts;      /* ... of those, waits that ran out */
+	unsigned long woken;         /* parked requests woken (commit, reconnect) */
+	int parked;                  /* requests parked now */
+};
+
 struct feed *feed_new(struct daemon *d);
+const struct feed_stats *feed_stats(const struct feed *f);
 /* The route: answers now, or later (queued or parked). */
 void feed_get(struct feed *f, struct evhttp_request *req, const char *party,
     enum role role);

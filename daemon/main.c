@@ -206,6 +206,7 @@ main_on_hup(evutil_socket_t sig, short what, void *arg)
 	struct config *nc = NULL, **keep;
 	struct work_env *ne = NULL;
 	struct tls *nt = NULL;
+	struct push_ctx *np = NULL;
 
 	sd_notify(0, "RELOADING=1");
 	log_notice("msg=\"reloading\" config=%s", d->cfg->path);
@@ -214,11 +215,13 @@ main_on_hup(evutil_socket_t sig, short what, void *arg)
 	    config_check_reload(d->cfg, nc, &e) != 0 ||
 	    (ne = work_env_new(nc, &e)) == NULL ||
 	    (nt = tls_new(nc, &e)) == NULL ||
+	    (np = push_ctx_new(nc, &e)) == NULL ||
 	    (keep = realloc(d->old_cfgs, (size_t)(d->n_old_cfgs + 1) *
 	    sizeof(*keep))) == NULL) {
 		main_log_errs("reload failed, keeping old configuration", &e);
 		work_env_free(ne);
 		tls_free(nt);
+		push_ctx_free(np);
 		config_free(nc);
 		d->reload_failures++;
 	} else {
@@ -227,6 +230,7 @@ main_on_hup(evutil_socket_t sig, short what, void *arg)
 		d->env = ne;
 		tls_free(d->tls);   /* live SSL objects hold their own context */
 		d->tls = nt;
+		push_set_ctx(d->push, np);
 		d->old_cfgs = keep;
 		d->old_cfgs[d->n_old_cfgs++] = d->cfg;
 		d->cfg = nc;
@@ -242,19 +246,22 @@ main_check(struct config *cfg)
 {
 	struct errs e;
 	struct work_env *env;
-	struct tls *t;
+	struct tls *t = NULL;
+	struct push_ctx *pc = NULL;
 	int rc = 0;
 
 	err_init(&e);
 	if ((env = work_env_new(cfg, &e)) == NULL ||
-	    (t = tls_new(cfg, &e)) == NULL) {
+	    (t = tls_new(cfg, &e)) == NULL ||
+	    (pc = push_ctx_new(cfg, &e)) == NULL) {
 		main_log_errs("configuration check failed", &e);
 		rc = 1;
 	} else {
-		tls_free(t);
 		printf("configuration OK: %s (%zu profiles)\n", cfg->path,
 		    cfg->n_profiles);
 	}
+	tls_free(t);
+	push_ctx_free(pc);
 	work_env_free(env);
 	err_clear(&e);
 	return rc;
@@ -273,7 +280,6 @@ main(int argc, char **argv)
 	};
 	struct daemon dd, *d = &dd;
 	struct db_opts dbo;
-	struct maintain *mt = NULL;   /* partition upkeep (maintain.h) */
 	struct errs e;
 	const char *path = NULL;
 	int ch, check = 0, migrate = 0, debug = 0, workers;
@@ -361,7 +367,8 @@ main(int argc, char **argv)
 	}
 	if ((d->limit = limit_new()) == NULL)   /* before the listeners */
 		goto out;
-	if ((d->officer = officer_new(d)) == NULL || (mt = maintain_new(d)) == NULL)
+	if ((d->officer = officer_new(d)) == NULL ||
+	    (d->maintain = maintain_new(d)) == NULL)
 		goto out;
 	if (http_start(d, &e) != 0) {
 		main_log_errs("cannot start", &e);
@@ -403,7 +410,8 @@ out:
 	d->batch = NULL;
 	ids_free(d->ids);
 	d->ids = NULL;
-	maintain_free(mt);      /* before db_free, as ids */
+	maintain_free(d->maintain);  /* before db_free, as ids */
+	d->maintain = NULL;
 	db_free(d->rdb);
 	d->rdb = NULL;
 	db_free(d->db);

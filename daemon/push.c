@@ -33,37 +33,59 @@
 #include "log.h"
 #include "pushq.h"
 
-static SSL_CTX *
-push_ctx(const struct config *cfg, struct errs *e)
+struct push_ctx {
+	SSL_CTX *ssl;
+};
+
+struct push_ctx *
+push_ctx_new(const struct config *cfg, struct errs *e)
 {
+	struct push_ctx *c = calloc(1, sizeof(*c));
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	const char *ca = getenv("DECLARED_PUSH_CA");
+	const char *ca = cfg->push_ca;
 	char msg[200];
 
-	if (ctx == NULL)
+	if (c == NULL || ctx == NULL)
 		goto fail;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
 		log_warnx("msg=\"push: no system CA store\"");
-	if (ca != NULL && *ca != '\0' &&
-	    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		err_add(e, "TLS_CONFIG", 0, "DECLARED_PUSH_CA",
-		    "cannot load the CA file %s", ca);
+	if (ca[0] != '\0' && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
+		err_add(e, "TLS_CONFIG", 0, "push.ca",
+		    "cannot load the CA file %s: %s", ca, msg);
 		goto out;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
 		goto fail;
-	return ctx;
+	c->ssl = ctx;
+	return c;
 fail:
 	ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
 	err_add(e, "TLS_CONFIG", 0, "tls.cert",
 	    "push client certificate: %s", msg);
 out:
 	SSL_CTX_free(ctx);
+	free(c);
 	return NULL;
+}
+
+void
+push_ctx_free(struct push_ctx *c)
+{
+	if (c == NULL)
+		return;
+	SSL_CTX_free(c->ssl);   /* live SSL objects hold their own reference */
+	free(c);
+}
+
+int
+push_lease_s(const struct push *p)
+{
+	return p->d->cfg->push_timeout_s * 3 + 20;
 }
 
 void
@@ -175,7 +197,7 @@ push_on_deadline(evutil_socket_t fd, short what, void *arg)
 	s->dead = 1;
 	s->out = PO_FAILED;
 	s->http_status = 0;
-	snprintf(s->err, sizeof(s->err), "timeout after %d s", s->p->timeout_s);
+	snprintf(s->err, sizeof(s->err), "timeout after %d s", s->timeout_s);
 	pushq_record(s);
 }
 
@@ -190,7 +212,7 @@ push_connect(struct pslot *s, const char *host, int port)
 	int is_ip;
 	SSL *ssl;
 
-	if ((ssl = SSL_new(p->ctx)) == NULL)
+	if ((ssl = SSL_new(p->ctx->ssl)) == NULL)
 		return NULL;
 	is_ip = evutil_inet_pton(AF_INET, host, ip) == 1 ||
 	    evutil_inet_pton(AF_INET6, host, ip) == 1;
@@ -214,7 +236,6 @@ push_connect(struct pslot *s, const char *host, int port)
 		bufferevent_free(bev);
 		return NULL;
 	}
-	evhttp_connection_set_timeout(c, p->timeout_s);
 	evhttp_connection_set_retries(c, 0);
 	evhttp_connection_set_max_body_size(c, PUSH_RESP_MAX);
 	evhttp_connection_set_max_headers_size(c, 64 * 1024);
@@ -234,7 +255,7 @@ push_http(struct pslot *s)
 	char hv[PUSH_URL_MAX + 8], n[24];
 	struct evhttp_request *req = NULL;
 	struct evkeyvalq *h;
-	struct timeval tv = { p->timeout_s + 2, 0 };
+	struct timeval tv;
 	int port, rc = -1;
 
 	if (uhost == NULL || *uhost == '\0') {
@@ -260,6 +281,11 @@ push_http(struct pslot *s)
 		}
 		snprintf(s->conn_key, sizeof(s->conn_key), "%s", key);
 	}
+	/* a reload may have changed it since the connection was made */
+	s->timeout_s = p->d->cfg->push_timeout_s;
+	evhttp_connection_set_timeout(s->evcon, s->timeout_s);
+	tv.tv_sec = s->timeout_s + 2;
+	tv.tv_usec = 0;
 	if (s->timer == NULL &&
 	    (s->timer = evtimer_new(p->d->base, push_on_deadline, s)) == NULL)
 		goto nomem;
@@ -338,7 +364,6 @@ struct push *
 push_new(struct daemon *d, struct errs *e)
 {
 	struct push *p;
-	const char *v;
 	char host[64];
 	unsigned char rnd[2];
 	int i;
@@ -346,14 +371,6 @@ push_new(struct daemon *d, struct errs *e)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->d = d;
-	p->timeout_s = PUSH_TIMEOUT_DEFAULT;
-	p->retention_s = PUSH_RETENTION_DEFAULT;
-	if ((v = getenv("DECLARED_PUSH_TIMEOUT_S")) != NULL && atoi(v) > 0 &&
-	    atoi(v) <= 300)
-		p->timeout_s = atoi(v);
-	if ((v = getenv("DECLARED_PUSH_RETENTION_S")) != NULL && atol(v) > 0)
-		p->retention_s = atol(v);
-	p->lease_s = p->timeout_s * 3 + 20;
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
@@ -363,7 +380,7 @@ push_new(struct daemon *d, struct errs *e)
 	    (int)getpid(), rnd[0], rnd[1]);
 	for (i = 0; i < PUSH_SLOTS; i++)
 		p->slot[i].p = p;
-	if ((p->ctx = push_ctx(d->cfg, e)) == NULL)
+	if ((p->ctx = push_ctx_new(d->cfg, e)) == NULL)
 		goto fail;
 	p->dns = evdns_base_new(d->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (p->dns == NULL)
@@ -380,11 +397,37 @@ push_new(struct daemon *d, struct errs *e)
 		event_add(p->tick, &tv);
 	}
 	log_info("msg=\"push delivery ready\" instance=%s timeout_s=%d "
-	    "retention_s=%ld", p->instance, p->timeout_s, p->retention_s);
+	    "retention_s=%d", p->instance, d->cfg->push_timeout_s,
+	    d->cfg->push_retention_s);
 	return p;
 fail:
 	push_free(p);
 	return NULL;
+}
+
+void
+push_set_ctx(struct push *p, struct push_ctx *c)
+{
+	int i;
+
+	push_ctx_free(p->ctx);
+	p->ctx = c;
+	/* new connections use the new context: idle ones are closed by the
+	 * next tick, busy ones after their delivery */
+	for (i = 0; i < PUSH_SLOTS; i++)
+		if (p->slot[i].evcon != NULL)
+			p->slot[i].dead = 1;
+}
+
+void
+push_stats(const struct push *p, struct push_stats *out)
+{
+	int i;
+
+	*out = p->st;
+	out->leases = 0;
+	for (i = 0; i < PUSH_SLOTS; i++)
+		out->leases += p->slot[i].busy;
 }
 
 void
@@ -558,6 +601,6 @@ push_free(struct push *p)
 		event_free(p->kick);
 	if (p->dns != NULL)
 		evdns_base_free(p->dns, 0);
-	SSL_CTX_free(p->ctx);
+	push_ctx_free(p->ctx);
 	free(p);
 }

@@ -12,22 +12,42 @@
  * out) between a delivery and its record delivers that acknowledgement
  * once more, with the same Declared-Ack-Seq: receivers deduplicate by it.
  *
- * Environment (until config keys exist): DECLARED_PUSH_CA (extra CA file
- * for receivers' server certificates, besides the system store),
- * DECLARED_PUSH_RETENTION_S (default 604800), DECLARED_PUSH_TIMEOUT_S
- * (per delivery, default 10). */
+ * Configuration ([push] in declared.conf(5), applied by a reload): ca (an
+ * extra CA file for receivers' server certificates, besides the system
+ * store), timeout (seconds per attempt) and retention (seconds). */
 #ifndef DECLARED_PUSH_H
 #define DECLARED_PUSH_H
 
 #include "err.h"
 #include "job.h"
 
+struct config;
 struct daemon;
 struct push;
+struct push_ctx;
 struct evhttp_request;
 
-/* Builds the client TLS context from cfg ([tls] cert and key). */
+/* Counters since startup (for /metrics), loop thread only. */
+struct push_stats {
+	unsigned long delivered;     /* 2xx */
+	unsigned long rejected;      /* 4xx but 408, 429: skipped */
+	unsigned long expired;       /* older than the retention: skipped */
+	unsigned long failed;        /* attempts to be retried */
+	int leases;                  /* parties' streams held now */
+};
+
+/* The client TLS context of a configuration: [tls] cert and key as the
+ * client certificate, the system store plus [push] ca as trust.  NULL
+ * with a TLS_CONFIG error. */
+struct push_ctx *push_ctx_new(const struct config *cfg, struct errs *e);
+void push_ctx_free(struct push_ctx *c); /* NULL ok */
+
+/* Builds the client TLS context from d->cfg. */
 struct push *push_new(struct daemon *d, struct errs *e);
+/* Reload: takes c (built aside) and frees the old context; connections
+ * open now are not used again once their delivery ends. */
+void push_set_ctx(struct push *p, struct push_ctx *c);
+void push_stats(const struct push *p, struct push_stats *out);
 /* GET, PUT and DELETE /v1/callback (enterprise role). */
 void push_route(struct push *p, struct evhttp_request *req, const char *party,
     enum role role);

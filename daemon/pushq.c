@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "db.h"
 #include "json.h"
@@ -115,10 +116,10 @@ pushq_record(struct pslot *s)
 	struct push *p = s->p;
 
 	switch (s->out) {
-	case PO_DELIVERED: p->n_delivered++; break;
-	case PO_REJECTED: p->n_rejected++; break;
-	case PO_FAILED: p->n_failed++; break;
-	case PO_EXPIRED: p->n_expired++; break;
+	case PO_DELIVERED: p->st.delivered++; break;
+	case PO_REJECTED: p->st.rejected++; break;
+	case PO_FAILED: p->st.failed++; break;
+	case PO_EXPIRED: p->st.expired++; break;
 	default: break;
 	}
 	if (s->out != PO_DELIVERED)
@@ -243,8 +244,8 @@ pushq_send(PGconn *c, void *arg)
 	const char *v[9];
 	int i, ok = 1;
 
-	snprintf(lease, sizeof(lease), "%d", p->lease_s);
-	snprintf(ret, sizeof(ret), "%ld", p->retention_s);
+	snprintf(lease, sizeof(lease), "%d", push_lease_s(p));
+	snprintf(ret, sizeof(ret), "%d", p->d->cfg->push_retention_s);
 	for (i = 0; i < u->n && ok; i++) {
 		struct pop *o = &u->op[i];
 		struct pslot *s = o->s;

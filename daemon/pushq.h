@@ -10,14 +10,13 @@
 #include <openssl/ssl.h>
 
 #include "err.h"
+#include "push.h"
 
 #define PUSH_SLOTS 64                  /* deliveries at once */
 #define PUSH_TICK_MS 200
 #define PUSH_URL_MAX 1024
 #define PUSH_CB_QUEUE_MAX 256
 #define PUSH_CB_PER_UNIT 16
-#define PUSH_TIMEOUT_DEFAULT 10
-#define PUSH_RETENTION_DEFAULT (7L * 86400)
 #define PUSH_IDLE_CONN_S 30            /* keep-alive to a receiver */
 #define PUSH_RESP_MAX (1 << 20)        /* response body we read */
 
@@ -48,6 +47,7 @@ struct pslot {
 	uint64_t used_ns;
 	struct evhttp_request *hreq;   /* in flight */
 	struct event *timer;           /* the whole delivery's deadline */
+	int timeout_s;                 /* [push] timeout of this attempt */
 	int req_error;                 /* from the error callback, -1 none */
 };
 
@@ -77,7 +77,7 @@ struct punit {
 
 struct push {
 	struct daemon *d;
-	SSL_CTX *ctx;
+	struct push_ctx *ctx;          /* client TLS; replaced by reloads */
 	struct evdns_base *dns;
 	struct event *tick, *kick;
 	struct pslot slot[PUSH_SLOTS];
@@ -87,11 +87,13 @@ struct push {
 	struct punit *cur;             /* the unit in flight */
 	int want_claim;
 	int draining, stopped;
-	int timeout_s, lease_s;
-	long retention_s;
 	char instance[96];
-	unsigned long n_delivered, n_rejected, n_failed, n_expired;
+	struct push_stats st;
 };
+
+/* The lease on a party's stream, in seconds: three times the attempt
+ * timeout plus 20 s (from the running configuration). */
+int push_lease_s(const struct push *p);
 
 /* pushq.c */
 void pushq_on_tick(evutil_socket_t fd, short what, void *arg);

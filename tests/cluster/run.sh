@@ -132,10 +132,10 @@ REPLICA="replica_conninfo = host=$R_DIR port=$R_PORT dbname=declared user=declar
 for i in 1 2; do
 	API_PORT=$(free_port) ADMIN_PORT=$(free_port)
 	eval "API$i=$API_PORT ADMIN$i=$ADMIN_PORT"
-	AUTO_RELEASE=no write_config "$TDIR/d$i.conf" declared
+	# the daemons trust the demo CA for the receiver ([push] ca)
+	PUSH_CA=$TDIR/pki/ca.pem PUSH_TIMEOUT=2 AUTO_RELEASE=no write_config "$TDIR/d$i.conf" declared
 	sed -i "/^conninfo = /a $REPLICA" "$TDIR/d$i.conf"
 done
-export DECLARED_PUSH_CA=$TDIR/pki/ca.pem DECLARED_PUSH_TIMEOUT_S=2
 # dstart N: start daemon N, wait until it is ready
 dstart() {
 	"$DECLARED" -c "$TDIR/d$1.conf" >>"$TDIR/d$1.log" 2>&1 &

@@ -94,7 +94,12 @@ psql_q() { # SQL as the superuser, unaligned, tuples only
 	psql -X -q -A -t -U postgres -d declared -c "$1"
 }
 
-# write_config FILE USER: a config for the daemon using $TDIR/pki
+# write_config FILE USER: a config for the daemon using $TDIR/pki; knobs
+# (environment, default): WORKERS 2, MAX_BODY 10M, READ_TIMEOUT 10,
+# MAX_CONNS 20000, WEB_ROOT, SIGNING_CRL, BATCH_MAX 256, BATCH_DELAY 2,
+# DB_TIMEOUT 5, RISK_RULES, AUTO_RELEASE yes, LIMIT_RATE/BURST/CONNS 0,
+# PUSH_CA (receivers' CA, none), PUSH_TIMEOUT 10, PUSH_RETENTION 604800,
+# EXTRA_PROFILE
 write_config() {
 	f=$1; user=$2
 	cat >"$f" <<CONF
@@ -137,6 +142,11 @@ auto_release = ${AUTO_RELEASE:-yes}
 rate = ${LIMIT_RATE:-0}
 burst = ${LIMIT_BURST:-0}
 connections = ${LIMIT_CONNS:-0}
+
+[push]
+ca = ${PUSH_CA:-}
+timeout = ${PUSH_TIMEOUT:-10}
+retention = ${PUSH_RETENTION:-604800}
 
 $(cat "$ROOT/tests/data/conf/profile-wco.conf" | sed "s#@ROOT@#$ROOT#g")
 ${EXTRA_PROFILE:-}
@@ -216,6 +226,13 @@ submit() {
 # xpath FILE EXPR: a value from a Response (namespace r)
 rx() {
 	xmllint --xpath "string($2)" "$1" 2>/dev/null | sed 's/^$//' || true
+}
+
+# metric NAME [PORT]: the value of a sample (NAME may carry labels) on
+# the admin listener's /metrics; empty when absent
+metric() {
+	curl -s "http://127.0.0.1:${2:-$ADMIN_PORT}/metrics" |
+		awk -v n="$1" '$1 == n { print $2; exit }'
 }
 
 # --- officers (test_officers.sh, test_browser.sh) ---

@@ -118,6 +118,11 @@ W=$(ms_since "$T0")
 eq "expired long-poll -> empty page, next = cursor" "{\"acks\":[],\"next\":$TARGET}" "$R"
 check "it waited about 2 s (${W} ms)" [ "$W" -ge 1900 ] && [ "$W" -lt 3500 ]
 eq "no wait: an empty page at once" "{\"acks\":[],\"next\":$TARGET}" "$(ecurl "$FEED?after=$TARGET")"
+check "metrics: declared_feed_woken_total >= 1 (section 2)" [ "$(metric declared_feed_woken_total)" -ge 1 ]
+check "metrics: declared_feed_timeouts_total >= 1 (the 2 s wait)" [ "$(metric declared_feed_timeouts_total)" -ge 1 ]
+check "metrics: declared_feed_empty_total >= 2" [ "$(metric declared_feed_empty_total)" -ge 2 ]
+check "metrics: declared_feed_requests_total >= the reader's pages" \
+	[ "$(metric declared_feed_requests_total)" -ge "$(wc -l <"$TDIR/reader.log")" ]
 eq "limit caps a page" 3 "$(ecurl "$FEED?after=0&limit=3" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["acks"]))')"
 eq "limit above 1000 is capped, not refused" 200 "$(ecurl -o /dev/null -w '%{http_code}' "$FEED?limit=5000")"
 for q in "after=-1" "after=x" "limit=0" "wait=1.5" "after=99999999999999999999"; do
@@ -198,11 +203,13 @@ done
 OTH="--cert $TDIR/pki/other.pem --key $TDIR/pki/other.key --cacert $TDIR/pki/ca.pem"
 for i in $(seq 1 16); do curl -s $OTH -o /dev/null "$FEED?after=1000&wait=30" & echo $! >>"$TDIR/polls"; done
 sleep 1
+eq "metrics: declared_feed_parked = 16" 16 "$(metric declared_feed_parked)"
 eq "17th parked poll of one party -> 429" 429 "$(ocurl -o /dev/null -w '%{http_code}' "$FEED?after=1000&wait=30")"
 eq "another party is not affected" 200 "$(ecurl -o /dev/null -w '%{http_code}' "$FEED?after=0&limit=1")"
 kill $(cat "$TDIR/polls") 2>/dev/null
 for p in $(cat "$TDIR/polls"); do wait "$p" 2>/dev/null; done
 sleep 0.5
+eq "metrics: declared_feed_parked = 0 once they hung up" 0 "$(metric declared_feed_parked)"
 eq "after those clients hung up: polls accepted again" 200 "$(ocurl -o /dev/null -w '%{http_code}' "$FEED?after=1000&wait=1")"
 check "daemon alive" kill -0 "$DAEMON_PID"
 

@@ -281,9 +281,15 @@ eq "stats: 15 minutes of throughput, declarations and decisions counted" \
 
 # --- 7. declctl search, show, decide
 DC="$DECLCTL --config $TDIR/pki/officer.conf --url $BASE"
-S=$($DC search --lrn OFA-000010 2>&1 || $DC search --declarant GB000000000001 --status accepted --limit 50 2>&1)
+# ids PAGE: the ids of a search page (declctl's output), one line
+ids() { python3 -c 'import json,sys; print(" ".join(d["id"] for d in json.load(sys.stdin)["items"]))'; }
 V=$(psql_q "SELECT id FROM declarations WHERE lrn = 'OFA-000010'")
-check "declctl search finds a declaration" sh -c "echo '$S' | grep -q '\"$V\"'"
+VMRN=$(psql_q "SELECT mrn FROM declarations WHERE id = $V")
+eq "declctl search --lrn finds exactly that declaration" "$V" "$($DC search --lrn OFA-000010 2>&1 | ids)"
+eq "declctl search --mrn finds exactly that declaration" "$V" "$($DC search --mrn "$VMRN" 2>&1 | ids)"
+KP=$(sql_ids "'KP' = ANY (origins)" | tr '\n' ' ' | sed 's/ $//')
+eq "declctl search --origin KP: the $(echo $KP | wc -w) declarations with an item from KP, newest first" \
+	"${KP:-none}" "$($DC search --origin KP --limit 200 2>&1 | ids)"
 check "declctl show prints its history" sh -c "$DC show $V | grep -q '\"history\"'"
 check "declctl decide holds it" sh -c "$DC decide $V --action hold --reason 'seal broken' | grep -q '\"to\":\"held\"'"
 check "declctl decide: an illegal action fails" sh -c "! $DC decide $V --action inspect --reason x 2>/dev/null"
@@ -359,14 +365,16 @@ ALTER DATABASE declared_perf SET auto_explain.log_analyze = on;
 ALTER DATABASE declared_perf SET auto_explain.log_buffers = on;
 SQL
 }
-# plan.py SEGMENT OUT: the executor time and plan of the search in a log segment
+# plan.py SEGMENT OUT [MARK]: the executor time and plan of the statement
+# holding MARK (default: the search's) in a log segment
 cat >"$TDIR/plan.py" <<'PY'
 import re, sys
 seg = open(sys.argv[1], errors="replace").read()
+mark = sys.argv[3] if len(sys.argv) > 3 else "FROM declarations d WHERE"
 found = None
 for block in re.split(r"\n(?=\S)", seg):
     m = re.search(r"duration: ([0-9.]+) ms\s+plan:", block)
-    if m and "FROM declarations d WHERE" in block:
+    if m and mark in block:
         found = (float(m.group(1)), re.sub(r"^\t", "", block[m.end():].strip("\n"), flags=re.M))
 if found is None:
     print("999999")
@@ -403,6 +411,26 @@ plan() {
 		grep -Eq "(Index|Bitmap Heap) Scan.* on ($FULL) " "$TDIR/plan.best"
 	check "plan: $1: $best ms < $PLAN_MAX_MS ms" python3 -c \
 		"import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$best" "$PLAN_MAX_MS"
+}
+# plan_id NAME ID [/xml]: GET /v1/declarations/ID through the plan daemon:
+# the registry gives the month, one partition of declarations is read
+plan_id() {
+	part=$(pq "SELECT tableoid::regclass FROM declarations WHERE id = $2")
+	off=$(stat -c %s "$PGDIR/pg.log")
+	h=$(pcurl -o "$TDIR/pid.out" -w '%{http_code} %{time_total}' "$PB/v1/declarations/$2${3:-}")
+	sleep 0.05
+	tail -c +$((off + 1)) "$PGDIR/pg.log" >"$TDIR/seg.log"
+	rm -f "$TDIR/plan.run"
+	d=$(python3 "$TDIR/plan.py" "$TDIR/seg.log" "$TDIR/plan.run" "FROM declaration_keys k WHERE k.id")
+	{ echo "### $1"
+	  echo "GET /v1/declarations/$2${3:-} -> HTTP ${h%% *} (in $part);" \
+		"executor $d ms; HTTP round trip $(echo "${h#* }" | awk '{printf "%.1f", $1 * 1000}') ms"
+	  echo; sed 's/^/    /' "$TDIR/plan.run" 2>/dev/null; echo; } >>"$TDIR/plans.txt"
+	eq "plan: $1 -> 200" 200 "${h%% *}"
+	eq "plan: $1: one partition of declarations read, $part" "1 $part" \
+		"$(grep -E ' on declarations_([0-9]{4}_[0-9]{2}|default) ' "$TDIR/plan.run" 2>/dev/null |
+			grep -v 'never executed' | awk '{ n++; for (i = 1; i < NF; i++) if ($i == "on") p = $(i + 1) } END { print n + 0, p }')"
+	check "plan: $1: the other partitions pruned" grep -q 'never executed' "$TDIR/plan.run"
 }
 plans() {
 	psql -X -q -U postgres -d postgres -c "CREATE DATABASE declared_perf" >/dev/null
@@ -473,6 +501,9 @@ plans() {
 	plan "next page (cursor)" "status=released&cursor=$CUR"
 	plan "a cursor a month back" "cursor=$OLD"
 	plan "200 rows a page" "limit=200"
+	plan_id "one declaration by id, the newest" "$ROWS"
+	plan_id "one declaration by id, a month back" 1
+	plan_id "one stored document by id" "$((ROWS / 2))" /xml
 	# the daemon keeps the stats 5 s (officer.c): the second call, 5.2 s
 	# later, runs the statements again on warm connections
 	t1=$(pcurl -o /dev/null -w '%{time_total}' "$PB/v1/stats")

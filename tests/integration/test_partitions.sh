@@ -66,6 +66,10 @@ eq "new partitions are analysed (the planner knows they are empty)" 0 \
 	"$(psql_q "SELECT count(*) FROM pg_class WHERE relname IN ('declarations_$M3', 'events_$M3') AND reltuples < 0")"
 check "nothing more created at the next upkeeps" sh -c \
 	"sleep 2.5; [ \$(grep -c 'partition created' '$TDIR/daemon.log') = 2 ]"
+eq "metrics: declared_partitions_created_total = 2" 2 "$(metric declared_partitions_created_total)"
+check "metrics: declared_maintain_runs_total >= 2 (startup, then every second)" \
+	[ "$(metric declared_maintain_runs_total)" -ge 2 ]
+eq "metrics: declared_maintain_failures_total = 0" 0 "$(metric declared_maintain_failures_total)"
 
 # --- 3. intake lands in the current month; duplicates and conflicts as before
 "$BUILD/gendecl" --items 3 --lrn PT-1 --declarant $P >"$D/a.xml"
@@ -127,6 +131,11 @@ eq "the old rows are in the partitions of their month" \
 		(SELECT tableoid::regclass FROM acks WHERE declaration_id = 7)")"
 submit "$D/old.s"
 eq "before the retention: its LRN with other bytes -> 409" 409 "$HTTP_CODE"
+ocurl -o "$TDIR/old.json" "https://127.0.0.1:$API_PORT/v1/declarations/7"
+eq "before the retention: its status, from its month's partition" "PT-OLD|released|1|1" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%s|%s|%d|%d" % (d["lrn"], d["status"], len(d["history"]), len(d["acks"])))' "$TDIR/old.json")"
+eq "before the retention: its stored document" 200 \
+	"$(ocurl -o /dev/null -w '%{http_code}' "https://127.0.0.1:$API_PORT/v1/declarations/7/xml")"
 conf retention_months 12
 kill -HUP "$DAEMON_PID"
 check "SIGHUP: retention_months = 12 reloaded" wait_log 'msg="reloaded"'
@@ -145,6 +154,10 @@ eq "the registry forgot the old key, kept the others" "0 1" \
 	"$(psql_q "SELECT (SELECT count(*) FROM declaration_keys WHERE lrn = 'PT-OLD') || ' ' || (SELECT count(*) FROM declaration_keys WHERE lrn = 'PT-1')")"
 eq "this month kept: PT-1 and its history readable" "1 2" \
 	"$(psql_q "SELECT (SELECT count(*) FROM declarations WHERE lrn = 'PT-1') || ' ' || (SELECT count(*) FROM events WHERE declaration_id = $ID)")"
+eq "after the retention: its status -> 404 (detached)" 404 \
+	"$(ocurl -o /dev/null -w '%{http_code}' "https://127.0.0.1:$API_PORT/v1/declarations/7")"
+eq "metrics: declared_partitions_detached_total = 3" 3 "$(metric declared_partitions_detached_total)"
+eq "metrics: declared_retention_keys_forgotten_total = 1" 1 "$(metric declared_retention_keys_forgotten_total)"
 submit "$D/old.s"
 eq "after the retention its LRN may be used again -> 202" 202 "$HTTP_CODE"
 eq "a dump of the detached month restores elsewhere (the archive path)" "1" \

@@ -14,9 +14,10 @@ MODE=$TDIR/mode
 : >"$SINK_LOG"
 echo ok >"$MODE"
 
-# the daemon trusts the demo CA for receivers; short timeouts for the test
+# the daemon trusts the demo CA for receivers ([push] ca); short timeouts
+# for the test
 daemon_stop
-export DECLARED_PUSH_CA=$TDIR/pki/ca.pem DECLARED_PUSH_TIMEOUT_S=2
+PUSH_CA=$TDIR/pki/ca.pem PUSH_TIMEOUT=2 write_config "$TDIR/declared.conf" declared
 daemon_start || { echo "restart failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # the receiver: a server certificate from the demo CA, client certificates
@@ -96,6 +97,8 @@ for s in $(seq 1 "$LAST"); do
 		"$TDIR/sink/$P1-$s.xml" >/dev/null 2>&1 || bad=$((bad + 1))
 done
 eq "every pushed body is the stored, signed acknowledgement" 0 "$bad"
+eq "metrics: declared_push_delivered_total = $LAST" "$LAST" "$(metric declared_push_delivered_total)"
+eq "metrics: no lease held once caught up" 0 "$(metric declared_push_leases)"
 
 # 3. 500: the same acknowledgement again, with growing gaps, none skipped
 echo 500 >"$MODE"
@@ -110,6 +113,7 @@ GAPS=$(awk -v p=$P1 -v f="$FROM" '$1 == p && $2 > f { if (t) printf "%d ", $5 - 
 echo "timing: gaps between attempts (ms): $GAPS"
 check "phase 500: backoff doubles (1 s, then 2 s)" sh -c "set -- $GAPS; [ \$1 -ge 900 ] && [ \$1 -le 1600 ] && [ \$2 -ge 1800 ] && [ \$2 -le 2700 ]"
 eq "phase 500: last_error recorded" "HTTP 500" "$(psql_q "SELECT last_error FROM push_state WHERE party = '$P1'")"
+check "phase 500: metrics: declared_push_failed_total >= $N500" [ "$(metric declared_push_failed_total)" -ge "$N500" ]
 echo ok >"$MODE"
 check "phase 500: caught up after the receiver recovered" caught_up $P1 10
 eq "phase 500: then every one delivered once, in order" "$(seq $((FROM + 1)) "$(seq_of $P1)" | sed 's/$/ ok/' | tr '\n' ' ')" \
@@ -119,7 +123,16 @@ eq "phase 500: then every one delivered once, in order" "$(seq $((FROM + 1)) "$(
 echo timeout >"$MODE"
 FROM=$(seq_of $P1)
 submit_n 1
-sleep 3.5
+# 3.5 s, sampling the leases gauge: held while the receiver hangs
+LEASES=0
+k=0
+while [ $k -lt 35 ]; do
+	l=$(metric declared_push_leases)
+	[ "${l:-0}" -gt "$LEASES" ] && LEASES=$l
+	sleep 0.1
+	k=$((k + 1))
+done
+eq "phase timeout: metrics: the stream's lease held during the attempt" 1 "$LEASES"
 NT=$(sink_lines $P1 "$FROM" | grep -c ' timeout$')
 check "phase timeout: the receiver saw the attempt(s) ($NT)" [ "$NT" -ge 1 ]
 check "phase timeout: recorded as failed after 2 s" sh -c "psql -X -A -t -U postgres -d declared -c \"SELECT error FROM push_attempts WHERE party = '$P1' AND seq = $((FROM + 1)) AND outcome = 'failed'\" | grep -q timeout"
@@ -139,6 +152,7 @@ eq "phase 400: each one tried once and rejected" "$(seq $((FROM + 1)) "$TO" | se
 	"$(sink_lines $P1 "$FROM" | tr '\n' ' ')"
 eq "phase 400: recorded as rejected with the status" "$((TO - FROM))" \
 	"$(psql_q "SELECT count(*) FROM push_attempts WHERE party = '$P1' AND seq > $FROM AND outcome = 'rejected' AND http_status = 400")"
+eq "phase 400: metrics: declared_push_rejected_total" "$((TO - FROM))" "$(metric declared_push_rejected_total)"
 echo ok >"$MODE"
 
 # 6. older than the retention: expired, skipped without an attempt
@@ -153,10 +167,43 @@ TO=$(seq_of $P1)
 eq "phase expiry: recorded as expired" "$((TO - FROM))" \
 	"$(psql_q "SELECT count(*) FROM push_attempts WHERE party = '$P1' AND seq > $FROM AND outcome = 'expired'")"
 eq "phase expiry: none delivered" 0 "$(sink_lines $P1 "$FROM" | grep -c ' ok$')"
+eq "phase expiry: metrics: declared_push_expired_total" "$((TO - FROM))" "$(metric declared_push_expired_total)"
 submit_n 1
 check "phase expiry: the next ones are delivered" caught_up $P1 10
 eq "phase expiry: ... once each" "$(seq $((TO + 1)) "$(seq_of $P1)" | sed 's/$/ ok/' | tr '\n' ' ')" \
 	"$(sink_lines $P1 "$TO" | tr '\n' ' ')"
+
+# 6b. [push] is applied by a reload: with a CA that did not issue the
+# receiver's certificate the attempts fail on TLS (retried, nothing
+# skipped); with the right one again, delivered.  A file that is not PEM
+# is refused by `declared -t`.
+reload_daemon() {
+	nr=$(grep -c 'msg="reloaded"' "$TDIR/daemon.log")
+	kill -HUP "$DAEMON_PID"
+	k=0
+	while [ "$(grep -c 'msg="reloaded"' "$TDIR/daemon.log")" -le "$nr" ] && [ $k -lt 50 ]; do
+		sleep 0.1
+		k=$((k + 1))
+	done
+	[ $k -lt 50 ]
+}
+PUSH_CA=$TDIR/pki/officer-ca.pem PUSH_TIMEOUT=2 write_config "$TDIR/declared.conf" declared
+check "reload: [push] ca = another CA" reload_daemon
+FROM=$(seq_of $P1)
+submit_n 1
+sleep 1.5
+eq "reload: nothing delivered with the wrong CA" "$FROM" "$(delivered_of $P1)"
+check "reload: the attempt failed on the receiver's certificate" sh -c \
+	"psql -X -A -t -U postgres -d declared -c \"SELECT error FROM push_attempts WHERE party = '$P1' AND seq = $((FROM + 1)) AND outcome = 'failed'\" | grep -q '^tls: .*certificate verify failed'"
+PUSH_CA=$TDIR/pki/ca.pem PUSH_TIMEOUT=2 write_config "$TDIR/declared.conf" declared
+check "reload: [push] ca back to the receiver's CA" reload_daemon
+check "reload: caught up with the right CA" caught_up $P1 10
+eq "reload: then delivered, once each" "$(seq $((FROM + 1)) "$(seq_of $P1)" | sed 's/$/ ok/' | tr '\n' ' ')" \
+	"$(sink_lines $P1 "$FROM" | tr '\n' ' ')"
+PUSH_CA=$SINK_LOG write_config "$TDIR/bad.conf" declared
+"$DECLARED" -t -c "$TDIR/bad.conf" >"$TDIR/bad.out" 2>&1
+eq "declared -t: a [push] ca that is not PEM -> exit 1" 1 "$?"
+check "declared -t: ... naming push.ca" grep -q 'at="push.ca"' "$TDIR/bad.out"
 
 # over all phases: exactly one final outcome per acknowledgement, every
 # 'delivered' is one 200 at the receiver, the stream never went back
