@@ -80,12 +80,43 @@ batch_send_request(PGconn *c, struct job *j, const unsigned char *dig,
 	return PQsendQueryPrepared(c, "request", REQUEST_NPARAMS, v, len, fmt, 1) ? 0 : -1;
 }
 
-#define STORE_NPARAMS 26
+/* The store: one declared_store_batch() call per run of consecutive
+ * declarations (requests go one by one, in their place), its 26 parameters
+ * binary one-dimensional arrays with one element per declaration. */
+#define STORE_NARRAYS 26
+/* A run's arrays hold at most this many bytes (a longer run is split),
+ * unless one declaration alone is larger; one array never more than
+ * PostgreSQL takes in one value. */
+#define BATCH_RUN_BYTES_MAX ((size_t)64 << 20)
+#define BATCH_ARR_BYTES_MAX (((size_t)1 << 30) - 1)
+/* While this many store transactions are in flight, the next one waits
+ * until a full batch is pending: under load the batch grows while the one
+ * before commits (two transactions of one party serialize on its
+ * parties row anyway), at low rates nothing waits longer than the delay.
+ * Unless the one in flight is older than BATCH_STALL_MS (a slow commit,
+ * a lock wait): then the next goes on another connection, as other
+ * parties need not wait for it. */
+#define BATCH_GROW_INFLIGHT 1
+#define BATCH_STALL_MS 50
+
+enum { OID_BYTEA = 17, OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25 };
+
+/* declared_store_batch()'s parameters, in order */
+enum { A_ID, A_DECLARANT, A_LRN, A_SUBMITTER, A_SIGNER, A_PROFILE, A_FUNCTION,
+	A_TYPE, A_MRN, A_STATUS, A_LANE, A_LANE_REASON, A_ITEMS, A_HS, A_ORIGINS,
+	A_AMOUNT, A_CURRENCY, A_DIGEST, A_RAW, A_ERRORS, A_ACK_KIND, A_ACK,
+	A_STATUS2, A_REASON2, A_ACK2_KIND, A_ACK2 };
+
+static const unsigned batch_arr_oid[STORE_NARRAYS] = {
+	OID_INT8, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
+	OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_INT4, OID_TEXT,
+	OID_TEXT, OID_TEXT, OID_TEXT, OID_BYTEA, OID_BYTEA, OID_TEXT, OID_TEXT,
+	OID_BYTEA, OID_TEXT, OID_TEXT, OID_TEXT, OID_BYTEA };
 
 const struct db_prepare batch_prepare[] = {
-	{ "store", "SELECT outcome, declaration_id, ack_seq, receipt FROM "
-	    "declared_store($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-	    "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)" },
+	{ "store_batch", "SELECT idx, outcome, declaration_id, ack_seq, receipt "
+	    "FROM declared_store_batch($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
+	    "$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)" },
 	{ "idblock", "SELECT nextval('decl_block_seq')" },
 	{ "request", "SELECT outcome, declaration_id, ack_seq, receipt FROM "
 	    "declared_request($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
@@ -93,11 +124,19 @@ const struct db_prepare batch_prepare[] = {
 };
 const size_t batch_nprepare = sizeof(batch_prepare) / sizeof(batch_prepare[0]);
 
+/* One query of a transaction: a run of declarations (first, n) for one
+ * declared_store_batch() call, or one request (n = 0). */
+struct batch_part {
+	int first, n;
+};
+
 /* One transaction in flight. */
 struct batch_tx {
 	struct batch *b;
 	struct job **jobs;
 	int n;
+	struct batch_part *parts;  /* n at most */
+	int nparts;
 	int next_result;   /* index of the result expected next: 0 = BEGIN */
 	struct timespec t0;
 };
@@ -110,6 +149,8 @@ struct batch {
 	struct job *head, *tail;
 	int pending;
 	int inflight;
+	int ntx;           /* transactions in flight */
+	struct timespec last_t0; /* start of the latest one */
 	int delay_passed;
 	struct event *timer;
 	batch_done_fn *done;
@@ -187,73 +228,237 @@ batch_unhex(const char *hex, unsigned char out[32])
 	}
 }
 
-static int
-batch_send(PGconn *c, void *arg)
+/* A PostgreSQL array in binary format, one dimension: ndim, has-null
+ * flag, element type, length, lower bound, then each element as its length
+ * (-1 for NULL) and bytes. */
+struct batch_arr {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void
+batch_put32(unsigned char *p, uint32_t v)
 {
-	struct batch_tx *tx = arg;
-	const char *v[STORE_NPARAMS];
-	int len[STORE_NPARAMS], fmt[STORE_NPARAMS];
-	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static int
+batch_arr_grow(struct batch_arr *a, size_t more)
+{
+	size_t cap = a->cap ? a->cap : 256;
+	unsigned char *p;
+
+	if (more > BATCH_ARR_BYTES_MAX || a->len + more > BATCH_ARR_BYTES_MAX)
+		return -1;
+	if (a->len + more <= a->cap)
+		return 0;
+	while (cap < a->len + more)
+		cap *= 2;
+	if ((p = realloc(a->p, cap)) == NULL)
+		return -1;
+	a->p = p;
+	a->cap = cap;
+	return 0;
+}
+
+static int
+batch_arr_init(struct batch_arr *a, unsigned oid, int n, size_t hint)
+{
+	a->len = 0;
+	if (batch_arr_grow(a, 20 + hint) != 0)
+		return -1;
+	batch_put32(a->p, 1);
+	batch_put32(a->p + 4, 0);
+	batch_put32(a->p + 8, oid);
+	batch_put32(a->p + 12, (uint32_t)n);
+	batch_put32(a->p + 16, 1);
+	a->len = 20;
+	return 0;
+}
+
+/* One element; v NULL is SQL NULL. */
+static int
+batch_arr_put(struct batch_arr *a, const void *v, size_t len)
+{
+	if (len > INT32_MAX || batch_arr_grow(a, 4 + (v ? len : 0)) != 0)
+		return -1;
+	batch_put32(a->p + a->len, v ? (uint32_t)len : 0xffffffffu);
+	a->len += 4;
+	if (v == NULL) {
+		batch_put32(a->p + 4, 1);
+		return 0;
+	}
+	memcpy(a->p + a->len, v, len);
+	a->len += len;
+	return 0;
+}
+
+static int
+batch_arr_str(struct batch_arr *a, const char *s)
+{
+	return batch_arr_put(a, s, s ? strlen(s) : 0);
+}
+
+static int
+batch_arr_int(struct batch_arr *a, int64_t v, size_t size)
+{
+	unsigned char be[8];
+	size_t k;
+
+	for (k = 0; k < size; k++)
+		be[k] = (unsigned char)((uint64_t)v >> (8 * (size - 1 - k)));
+	return batch_arr_put(a, be, size);
+}
+
+/* Bytes the arrays of a run take for j, roughly (the cap's measure). */
+static size_t
+batch_job_bytes(const struct job *j)
+{
+	return j->len + j->resp_len + (j->state2[0] ? j->resp2_len : 0) +
+	    (j->errors_json ? strlen(j->errors_json) : 0) +
+	    j->decl.n_items * 2 * (DECL_CODE_MAX + 1) + 1024;
+}
+
+/* The 26 arrays of one run's declarations. */
+static int
+batch_arrays(struct batch_arr *a, struct job **jobs, int n)
+{
+	char hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	char origins[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	unsigned char dig[32];
-	int i;
+	size_t hint[STORE_NARRAYS];
+	int i, k, rc = 0;
 
-	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
-		return -1;
-	for (i = 0; i < tx->n; i++) {
-		struct job *j = tx->jobs[i];
-		struct decl *d = &j->decl;
+	for (k = 0; k < STORE_NARRAYS; k++)
+		hint[k] = (size_t)n * 40;
+	hint[A_RAW] = hint[A_ACK] = hint[A_ACK2] = (size_t)n * 4;
+	for (i = 0; i < n; i++) {
+		hint[A_RAW] += jobs[i]->len;
+		hint[A_ACK] += jobs[i]->resp_len;
+		hint[A_ACK2] += jobs[i]->state2[0] ? jobs[i]->resp2_len : 0;
+	}
+	for (k = 0; k < STORE_NARRAYS; k++)
+		if (batch_arr_init(&a[k], batch_arr_oid[k], n, hint[k]) != 0)
+			return -1;
+	for (i = 0; i < n; i++) {
+		const struct job *j = jobs[i];
+		const struct decl *d = &j->decl;
+		int rel = j->state2[0] != '\0';
 
-		snprintf(id, sizeof(id), "%lld", (long long)j->id);
-		snprintf(items, sizeof(items), "%zu", d->n_items);
 		if (decl_hs_array(d, hs, sizeof(hs)) < 0)
 			snprintf(hs, sizeof(hs), "{}");
 		if (decl_origin_array(d, origins, sizeof(origins)) < 0)
 			snprintf(origins, sizeof(origins), "{}");
 		batch_unhex(j->digest, dig);
+		rc |= batch_arr_int(&a[A_ID], j->id, 8);
+		rc |= batch_arr_str(&a[A_DECLARANT], d->declarant);
+		rc |= batch_arr_str(&a[A_LRN], d->lrn);
+		rc |= batch_arr_str(&a[A_SUBMITTER], j->party);
+		rc |= batch_arr_str(&a[A_SIGNER], j->signer[0] ? j->signer : NULL);
+		rc |= batch_arr_str(&a[A_PROFILE], j->profile);
+		rc |= batch_arr_str(&a[A_FUNCTION], d->function[0] ? d->function : NULL);
+		rc |= batch_arr_str(&a[A_TYPE], d->type[0] ? d->type : NULL);
+		rc |= batch_arr_str(&a[A_MRN], j->mrn[0] ? j->mrn : NULL);
+		rc |= batch_arr_str(&a[A_STATUS], j->state);
+		rc |= batch_arr_str(&a[A_LANE], j->lane[0] ? j->lane : NULL);
+		rc |= batch_arr_str(&a[A_LANE_REASON],
+		    j->lane_reason[0] ? j->lane_reason : NULL);
+		rc |= batch_arr_int(&a[A_ITEMS], (int64_t)d->n_items, 4);
+		rc |= batch_arr_str(&a[A_HS], hs);
+		rc |= batch_arr_str(&a[A_ORIGINS], origins);
+		rc |= batch_arr_str(&a[A_AMOUNT],
+		    d->invoice_amount[0] ? d->invoice_amount : NULL);
+		rc |= batch_arr_str(&a[A_CURRENCY],
+		    d->invoice_currency[0] ? d->invoice_currency : NULL);
+		rc |= batch_arr_put(&a[A_DIGEST], dig, sizeof(dig));
+		rc |= batch_arr_put(&a[A_RAW], j->body, j->len);
+		rc |= batch_arr_str(&a[A_ERRORS], j->errors_json);
+		rc |= batch_arr_str(&a[A_ACK_KIND], j->ack_kind);
+		rc |= batch_arr_put(&a[A_ACK], j->resp, j->resp_len);
+		rc |= batch_arr_str(&a[A_STATUS2], rel ? j->state2 : NULL);
+		rc |= batch_arr_str(&a[A_REASON2], rel ? j->reason2 : NULL);
+		rc |= batch_arr_str(&a[A_ACK2_KIND], rel ? j->ack2_kind : NULL);
+		rc |= batch_arr_put(&a[A_ACK2], rel ? j->resp2 : NULL, j->resp2_len);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Sends one declared_store_batch() call for jobs[0..n). */
+static int
+batch_send_run(PGconn *c, struct job **jobs, int n)
+{
+	struct batch_arr a[STORE_NARRAYS];
+	const char *v[STORE_NARRAYS];
+	int len[STORE_NARRAYS], fmt[STORE_NARRAYS];
+	int k, rc = -1;
+
+	memset(a, 0, sizeof(a));
+	if (batch_arrays(a, jobs, n) != 0)
+		goto done;
+	for (k = 0; k < STORE_NARRAYS; k++) {
+		v[k] = (const char *)a[k].p;
+		len[k] = (int)a[k].len;
+		fmt[k] = 1;
+	}
+	/* libpq copies the parameters into its output buffer */
+	if (PQsendQueryPrepared(c, "store_batch", STORE_NARRAYS, v, len, fmt, 1))
+		rc = 0;
+done:
+	for (k = 0; k < STORE_NARRAYS; k++)
+		free(a[k].p);
+	return rc;
+}
+
+static int
+batch_send(PGconn *c, void *arg)
+{
+	struct batch_tx *tx = arg;
+	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
+	unsigned char dig[32];
+	struct batch_part *p;
+	size_t bytes;
+	int i;
+
+	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		return -1;
+	tx->nparts = 0;
+	for (i = 0; i < tx->n; i++) {
+		struct job *j = tx->jobs[i];
+
+		j->outcome = DBO_NONE;
 		if (j->req_kind != REQ_NONE) {
+			p = &tx->parts[tx->nparts++];
+			p->first = i;
+			p->n = 0;
+			snprintf(id, sizeof(id), "%lld", (long long)j->id);
+			snprintf(items, sizeof(items), "%zu", j->decl.n_items);
+			if (decl_hs_array(&j->decl, hs, sizeof(hs)) < 0)
+				snprintf(hs, sizeof(hs), "{}");
+			batch_unhex(j->digest, dig);
 			if (batch_send_request(c, j, dig, id, items, hs) != 0)
 				return -1;
 			continue;
 		}
-		memset(fmt, 0, sizeof(fmt));
-		memset(len, 0, sizeof(len));
-		v[0] = id;
-		v[1] = d->declarant;
-		v[2] = d->lrn;
-		v[3] = j->party;
-		v[4] = j->signer[0] ? j->signer : NULL;
-		v[5] = j->profile;
-		v[6] = d->function[0] ? d->function : NULL;
-		v[7] = d->type[0] ? d->type : NULL;
-		v[8] = j->mrn[0] ? j->mrn : NULL;
-		v[9] = j->state;
-		v[10] = j->lane[0] ? j->lane : NULL;
-		v[11] = j->lane_reason[0] ? j->lane_reason : NULL;
-		v[12] = items;
-		v[13] = hs;
-		v[14] = origins;
-		v[15] = d->invoice_amount[0] ? d->invoice_amount : NULL;
-		v[16] = d->invoice_currency[0] ? d->invoice_currency : NULL;
-		v[17] = (const char *)dig;
-		len[17] = 32;
-		fmt[17] = 1;
-		v[18] = j->body;
-		len[18] = (int)j->len;
-		fmt[18] = 1;
-		v[19] = j->errors_json;
-		v[20] = j->ack_kind;
-		v[21] = j->resp;
-		len[21] = (int)j->resp_len;
-		fmt[21] = 1;
-		v[22] = j->state2[0] ? j->state2 : NULL;
-		v[23] = j->state2[0] ? j->reason2 : NULL;
-		v[24] = j->state2[0] ? j->ack2_kind : NULL;
-		v[25] = j->state2[0] ? j->resp2 : NULL;
-		len[25] = (int)j->resp2_len;
-		fmt[25] = 1;
-		if (!PQsendQueryPrepared(c, "store", STORE_NPARAMS, v, len, fmt, 1))
+		/* a run: this declaration and the ones after it, up to a
+		 * request or the cap */
+		p = &tx->parts[tx->nparts++];
+		p->first = i;
+		p->n = 1;
+		bytes = batch_job_bytes(j);
+		while (i + p->n < tx->n && tx->jobs[i + p->n]->req_kind == REQ_NONE &&
+		    bytes + batch_job_bytes(tx->jobs[i + p->n]) <= BATCH_RUN_BYTES_MAX) {
+			bytes += batch_job_bytes(tx->jobs[i + p->n]);
+			tx->jobs[i + p->n]->outcome = DBO_NONE;
+			p->n++;
+		}
+		if (batch_send_run(c, tx->jobs + i, p->n) != 0)
 			return -1;
+		i += p->n - 1;
 	}
 	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
 		return -1;
@@ -262,51 +467,41 @@ batch_send(PGconn *c, void *arg)
 
 /* An int8 column of a binary-format result; 0 when NULL. */
 static int64_t
-batch_int8(const PGresult *r, int col)
+batch_int8(const PGresult *r, int row, int col)
 {
 	const unsigned char *p;
 	uint64_t v = 0;
 	int i;
 
-	if (PQgetisnull(r, 0, col) || PQgetlength(r, 0, col) != 8)
+	if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8)
 		return 0;
-	p = (const unsigned char *)PQgetvalue(r, 0, col);
+	p = (const unsigned char *)PQgetvalue(r, row, col);
 	for (i = 0; i < 8; i++)
 		v = v << 8 | p[i];
 	return (int64_t)v;
 }
 
+/* j's outcome from row of r, whose columns from col on are outcome,
+ * declaration_id, ack_seq, receipt (binary format). */
 static int
-batch_result(PGresult *r, void *arg)
+batch_outcome(struct job *j, const PGresult *r, int row, int col)
 {
-	struct batch_tx *tx = arg;
-	int idx = tx->next_result++;
-	struct job *j;
-	const char *o;
+	const char *o = PQgetvalue(r, row, col); /* text: same bytes in binary */
 	size_t blen;
 	unsigned char *bin;
 
-	if (idx == 0 || idx == tx->n + 1) /* BEGIN, COMMIT */
-		return PQresultStatus(r) == PGRES_COMMAND_OK &&
-		    strcmp(PQcmdStatus(r), idx == 0 ? "BEGIN" : "COMMIT") == 0 ? 0 : -1;
-	if (idx > tx->n + 1 || PQresultStatus(r) != PGRES_TUPLES_OK ||
-	    PQntuples(r) != 1)
-		return -1;
-	j = tx->jobs[idx - 1];
-	o = PQgetvalue(r, 0, 0); /* text: the same bytes in binary format */
-	j->db_id = batch_int8(r, 1);
-	j->ack_seq = batch_int8(r, 2);
+	j->db_id = batch_int8(r, row, col + 1);
+	j->ack_seq = batch_int8(r, row, col + 2);
 	if (strcmp(o, "new") == 0) {
 		j->outcome = DBO_NEW;
 	} else if (strcmp(o, "duplicate") == 0) {
 		j->outcome = DBO_DUPLICATE;
 		j->mrn[0] = '\0'; /* the original receipt has its own */
-		if (!PQgetisnull(r, 0, 3)) {
-			/* receipt is bytea in binary result format */
-			blen = (size_t)PQgetlength(r, 0, 3);
+		if (!PQgetisnull(r, row, col + 3)) {
+			blen = (size_t)PQgetlength(r, row, col + 3);
 			if ((bin = malloc(blen + 1)) == NULL)
 				return -1;
-			memcpy(bin, PQgetvalue(r, 0, 3), blen);
+			memcpy(bin, PQgetvalue(r, row, col + 3), blen);
 			bin[blen] = '\0';
 			free(j->receipt);
 			j->receipt = (char *)bin;
@@ -328,6 +523,52 @@ batch_result(PGresult *r, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+/* The rows of one declared_store_batch() call: exactly one per
+ * declaration of the run, found by idx (1-based). */
+static int
+batch_run_result(struct batch_tx *tx, const struct batch_part *p,
+    const PGresult *r)
+{
+	const unsigned char *v;
+	uint32_t idx;
+	int row;
+
+	if (PQntuples(r) != p->n || PQnfields(r) != 5)
+		return -1;
+	for (row = 0; row < p->n; row++) {
+		if (PQgetisnull(r, row, 0) || PQgetlength(r, row, 0) != 4)
+			return -1;
+		v = (const unsigned char *)PQgetvalue(r, row, 0);
+		idx = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
+		    (uint32_t)v[2] << 8 | v[3];
+		if (idx < 1 || idx > (uint32_t)p->n ||
+		    tx->jobs[p->first + (int)idx - 1]->outcome != DBO_NONE ||
+		    batch_outcome(tx->jobs[p->first + (int)idx - 1], r, row, 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+batch_result(PGresult *r, void *arg)
+{
+	struct batch_tx *tx = arg;
+	int idx = tx->next_result++;
+	const struct batch_part *p;
+
+	if (idx == 0 || idx == tx->nparts + 1) /* BEGIN, COMMIT */
+		return PQresultStatus(r) == PGRES_COMMAND_OK &&
+		    strcmp(PQcmdStatus(r), idx == 0 ? "BEGIN" : "COMMIT") == 0 ? 0 : -1;
+	if (idx > tx->nparts + 1 || PQresultStatus(r) != PGRES_TUPLES_OK)
+		return -1;
+	p = &tx->parts[idx - 1];
+	if (p->n > 0)
+		return batch_run_result(tx, p, r);
+	if (PQntuples(r) != 1)
+		return -1;
+	return batch_outcome(tx->jobs[p->first], r, 0, 0);
 }
 
 static int
@@ -354,7 +595,7 @@ batch_done_tx(void *arg, int ok, const char *err)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - tx->t0.tv_sec) * 1e6 + (t1.tv_nsec - tx->t0.tv_nsec) / 1e3;
-	if (ok && tx->next_result != tx->n + 2)
+	if (ok && tx->next_result != tx->nparts + 2)
 		ok = 0; /* COMMIT not seen: never claim it */
 	if (ok) {
 		b->st.commits++;
@@ -368,6 +609,10 @@ batch_done_tx(void *arg, int ok, const char *err)
 		    tx->n, err ? err : "incomplete");
 	}
 	b->inflight -= tx->n;
+	b->ntx--;
+	/* what gathered meanwhile goes at once (batch_kick follows) */
+	if (b->pending > 0)
+		b->delay_passed = 1;
 	/* delivery hook: long-polls of parties with new acknowledgements
 	 * wake at once (done_arg is the daemon, see main.c) */
 	for (i = 0; ok && i < tx->n; i++)
@@ -384,8 +629,23 @@ batch_done_tx(void *arg, int ok, const char *err)
 			j->outcome = DBO_FAILED;
 		b->done(j, b->done_arg);
 	}
+	free(tx->parts);
 	free(tx->jobs);
 	free(tx);
+}
+
+/* Milliseconds until the latest transaction in flight counts as stalled
+ * (0: it does). */
+static int
+batch_wait_ms(const struct batch *b)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - b->last_t0.tv_sec) * 1000 +
+	    (now.tv_nsec - b->last_t0.tv_nsec) / 1000000;
+	return ms >= BATCH_STALL_MS ? 0 : (int)(BATCH_STALL_MS - ms);
 }
 
 static void
@@ -396,9 +656,21 @@ batch_flush(struct batch *b)
 	int i, n;
 
 	while (b->pending > 0 && b->delay_passed && db_idle(b->db) > 0) {
+		if (b->ntx >= BATCH_GROW_INFLIGHT && b->pending < b->max &&
+		    batch_wait_ms(b) > 0) {
+			/* grows until a commit ends (batch_kick), a full batch
+			 * or the stall timer */
+			struct timeval tv = { 0, batch_wait_ms(b) * 1000 };
+
+			evtimer_add(b->timer, &tv);
+			return;
+		}
 		n = b->pending < b->max ? b->pending : b->max;
 		if ((tx = calloc(1, sizeof(*tx))) == NULL ||
-		    (tx->jobs = calloc((size_t)n, sizeof(*tx->jobs))) == NULL) {
+		    (tx->jobs = calloc((size_t)n, sizeof(*tx->jobs))) == NULL ||
+		    (tx->parts = calloc((size_t)n, sizeof(*tx->parts))) == NULL) {
+			if (tx != NULL)
+				free(tx->jobs);
 			free(tx);
 			return;
 		}
@@ -413,7 +685,9 @@ batch_flush(struct batch *b)
 			b->tail = NULL;
 		b->pending -= n;
 		b->inflight += n;
+		b->ntx++;
 		clock_gettime(CLOCK_MONOTONIC, &tx->t0);
+		b->last_t0 = tx->t0;
 		u.send = batch_send;
 		u.result = batch_result;
 		u.done = batch_done_tx;

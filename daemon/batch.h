@@ -1,9 +1,15 @@
 /* batch: group commit.  Checked declarations wait here until a database
  * connection is free and the batch is full or its delay has passed; then
- * one pipelined transaction stores them all (declaration, first event,
- * receipt in the outbox).  Each job comes back through done() after COMMIT
- * with its outcome, or with DBO_FAILED when the transaction did not commit
- * (or its fate is unknown). */
+ * one pipelined transaction stores them all: BEGIN, one set-based
+ * declared_store_batch() call (sql/008) per run of declarations, with
+ * binary array parameters (declarations, events, receipts in the outbox,
+ * each party's acknowledgement numbers taken once), the amendment and
+ * cancellation requests one declared_request() each in their place,
+ * COMMIT.  While a transaction is in flight the next batch grows until it
+ * is full or that commit ends, instead of going out small on another
+ * connection.  Each job comes back through done() after COMMIT with its
+ * outcome, or with DBO_FAILED when the transaction did not commit (or its
+ * fate is unknown). */
 #ifndef DECLARED_BATCH_H
 #define DECLARED_BATCH_H
 

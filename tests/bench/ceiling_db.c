@@ -1,5 +1,7 @@
-/* ceiling: the database alone; the declarations stored through the real
- * declared_store() in libpq pipeline mode, and the CPU PostgreSQL spent. */
+/* ceiling: the database alone; the declarations stored as daemon/batch.c
+ * stores them (BEGIN, one declared_store_batch() call with binary array
+ * parameters, COMMIT, in libpq pipeline mode), and the CPU PostgreSQL
+ * spent. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdint.h>
@@ -66,16 +68,80 @@ ceil_pg_ticks(pid_t pm)
 	return sum;
 }
 
-/* The parameters of declared_store(), by name, as daemon/batch.c fills
- * them; read from pg_proc so that a new migration that adds or reorders
- * parameters does not silently shift them (an unknown one is sent as NULL,
- * with a warning). */
+/* The parameters of declared_store_batch() (arrays of declared_store()'s,
+ * one element per declaration), by name, as daemon/batch.c fills them;
+ * read from pg_proc with their element types, so that a new migration that
+ * adds or reorders parameters does not silently shift them (an unknown one
+ * is sent as NULLs, with a warning). */
+enum { CEIL_OID_BYTEA = 17, CEIL_OID_INT8 = 20, CEIL_OID_INT4 = 23,
+	CEIL_OID_TEXT = 25 };
+
 struct ceil_store {
 	int n;
 	char name[CEIL_STORE_PARAMS][64];
-	int binary[CEIL_STORE_PARAMS];
+	unsigned elem[CEIL_STORE_PARAMS];   /* element type oid */
 	int warned[CEIL_STORE_PARAMS];
 };
+
+/* One array in PostgreSQL's binary format (see daemon/batch.c). */
+struct ceil_arr {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void
+ceil_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* Appends an element (v NULL: SQL NULL). */
+static int
+ceil_arr_put(struct ceil_arr *a, const void *v, size_t len)
+{
+	size_t need = a->len + 4 + (v ? len : 0);
+	unsigned char *p;
+
+	if (len > INT32_MAX || need > ((size_t)512 << 20))
+		return -1;
+	if (need > a->cap) {
+		size_t cap = a->cap ? a->cap : 4096;
+
+		while (cap < need)
+			cap *= 2;
+		if ((p = realloc(a->p, cap)) == NULL)
+			return -1;
+		a->p = p;
+		a->cap = cap;
+	}
+	ceil_put32(a->p + a->len, v ? (uint32_t)len : 0xffffffffu);
+	a->len += 4;
+	if (v != NULL) {
+		memcpy(a->p + a->len, v, len);
+		a->len += len;
+	}
+	return 0;
+}
+
+/* The header: one dimension of n elements from 1, element type oid; the
+ * has-null flag is set (PostgreSQL reads the -1 lengths either way). */
+static int
+ceil_arr_init(struct ceil_arr *a, unsigned oid, size_t n)
+{
+	if ((a->p = malloc(4096)) == NULL)
+		return -1;
+	a->cap = 4096;
+	ceil_put32(a->p, 1);
+	ceil_put32(a->p + 4, 1);
+	ceil_put32(a->p + 8, oid);
+	ceil_put32(a->p + 12, (uint32_t)n);
+	ceil_put32(a->p + 16, 1);
+	a->len = 20;
+	return 0;
+}
 
 /* One parameter of docs[i] for declared_store(); NULL for SQL NULL. */
 static const char *
@@ -128,26 +194,60 @@ ceil_param(const char *name, const struct ceil_doc *dc, const char *id,
 		return dc->resp2;
 	}
 	if (!*warned) {
-		fprintf(stderr, "ceiling: warning: declared_store parameter %s is "
+		fprintf(stderr, "ceiling: warning: declared_store_batch parameter %s is "
 		    "unknown here: sent as NULL (update tests/bench/ceiling_db.c)\n", name);
 		*warned = 1;
 	}
 	return NULL;
 }
 
+/* One element of parameter k for dc, in its element type's binary form. */
+static int
+ceil_elem(struct ceil_store *cs, int k, struct ceil_arr *a,
+    const struct ceil_doc *dc, const char *id, const char *items,
+    const char *hs, const char *origins, const unsigned char *dig,
+    const char *submitter)
+{
+	unsigned char be[8];
+	const char *v;
+	long long x;
+	int len, b;
+
+	v = ceil_param(cs->name[k], dc, id, items, hs, origins, dig, submitter,
+	    &len, &cs->warned[k]);
+	if (v == NULL)
+		return ceil_arr_put(a, NULL, 0);
+	switch (cs->elem[k]) {
+	case CEIL_OID_INT8:
+	case CEIL_OID_INT4:
+		x = strtoll(v, NULL, 10);
+		len = cs->elem[k] == CEIL_OID_INT8 ? 8 : 4;
+		for (b = 0; b < len; b++)
+			be[b] = (unsigned char)((unsigned long long)x >> (8 * (len - 1 - b)));
+		return ceil_arr_put(a, be, (size_t)len);
+	case CEIL_OID_BYTEA:
+		return ceil_arr_put(a, v, (size_t)len);
+	default: /* text */
+		return ceil_arr_put(a, v, len ? (size_t)len : strlen(v));
+	}
+}
+
 static int
 ceil_send(PGconn *c, struct ceil_store *cs, struct ceil_doc *docs,
     size_t from, size_t n, int64_t base, const char *submitter)
 {
+	struct ceil_arr a[CEIL_STORE_PARAMS];
 	const char *v[CEIL_STORE_PARAMS];
-	int len[CEIL_STORE_PARAMS], fmt[CEIL_STORE_PARAMS], k;
+	int len[CEIL_STORE_PARAMS], fmt[CEIL_STORE_PARAMS], k, rc = -1;
 	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	char origins[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	unsigned char dig[32];
 	size_t i;
 
-	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
-		return -1;
+	memset(a, 0, sizeof(a));
+	for (k = 0; k < cs->n; k++)
+		if (ceil_arr_init(&a[k], cs->elem[k], n) != 0)
+			goto done;
 	for (i = from; i < from + n; i++) {
 		struct ceil_doc *dc = &docs[i];
 
@@ -159,20 +259,29 @@ ceil_send(PGconn *c, struct ceil_store *cs, struct ceil_doc *docs,
 			snprintf(origins, sizeof(origins), "{}");
 		for (k = 0; k < 32; k++)
 			sscanf(dc->digest + 2 * k, "%2hhx", &dig[k]);
-		for (k = 0; k < cs->n; k++) {
-			v[k] = ceil_param(cs->name[k], dc, id, items, hs, origins, dig,
-			    submitter, &len[k], &cs->warned[k]);
-			fmt[k] = cs->binary[k];
-		}
-		if (!PQsendQueryPrepared(c, "store", cs->n, v, len, fmt, 1))
-			return -1;
+		for (k = 0; k < cs->n; k++)
+			if (ceil_elem(cs, k, &a[k], dc, id, items, hs, origins, dig,
+			    submitter) != 0)
+				goto done;
 	}
-	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
-		return -1;
-	return PQpipelineSync(c) ? 0 : -1;
+	for (k = 0; k < cs->n; k++) {
+		v[k] = (const char *)a[k].p;
+		len[k] = (int)a[k].len;
+		fmt[k] = 1;
+	}
+	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(c, "store_batch", cs->n, v, len, fmt, 1) ||
+	    !PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(c))
+		goto done;
+	rc = 0;
+done:
+	for (k = 0; k < cs->n; k++)
+		free(a[k].p);
+	return rc;
 }
 
-/* Reads declared_store()'s input parameters and prepares the call. */
+/* Reads declared_store_batch()'s input parameters and prepares the call. */
 static int
 ceil_prepare(PGconn *c, struct ceil_store *cs)
 {
@@ -181,30 +290,37 @@ ceil_prepare(PGconn *c, struct ceil_store *cs)
 	size_t o;
 	int k, rc = -1;
 
-	r = PQexec(c, "SELECT a.name, a.type = 'bytea'::regtype FROM pg_proc p, "
+	r = PQexec(c, "SELECT a.name, t.typelem FROM pg_proc p, "
 	    "unnest(p.proargnames[1:p.pronargs], p.proargtypes::oid[]) "
-	    "WITH ORDINALITY AS a(name, type, ord) "
-	    "WHERE p.proname = 'declared_store' ORDER BY a.ord");
+	    "WITH ORDINALITY AS a(name, type, ord) JOIN pg_type t ON t.oid = a.type "
+	    "WHERE p.proname = 'declared_store_batch' ORDER BY a.ord");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 ||
 	    PQntuples(r) > CEIL_STORE_PARAMS) {
-		fprintf(stderr, "ceiling: cannot read declared_store's parameters: %s",
-		    PQresultStatus(r) == PGRES_TUPLES_OK ? "none, or too many\n" :
-		    PQerrorMessage(c));
+		fprintf(stderr, "ceiling: cannot read declared_store_batch's "
+		    "parameters: %s", PQresultStatus(r) == PGRES_TUPLES_OK ?
+		    "none, or too many\n" : PQerrorMessage(c));
 		goto done;
 	}
 	memset(cs, 0, sizeof(*cs));
 	cs->n = PQntuples(r);
-	o = (size_t)snprintf(sql, sizeof(sql), "SELECT outcome, declaration_id, "
-	    "ack_seq, receipt FROM declared_store(");
+	o = (size_t)snprintf(sql, sizeof(sql), "SELECT idx, outcome FROM "
+	    "declared_store_batch(");
 	for (k = 0; k < cs->n; k++) {
 		snprintf(cs->name[k], sizeof(cs->name[k]), "%s", PQgetvalue(r, k, 0));
-		cs->binary[k] = strcmp(PQgetvalue(r, k, 1), "t") == 0;
+		cs->elem[k] = (unsigned)strtoul(PQgetvalue(r, k, 1), NULL, 10);
+		if (cs->elem[k] != CEIL_OID_BYTEA && cs->elem[k] != CEIL_OID_INT8 &&
+		    cs->elem[k] != CEIL_OID_INT4 && cs->elem[k] != CEIL_OID_TEXT) {
+			fprintf(stderr, "ceiling: declared_store_batch parameter %s: "
+			    "element type %u unknown here (update "
+			    "tests/bench/ceiling_db.c)\n", cs->name[k], cs->elem[k]);
+			goto done;
+		}
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s$%d",
 		    k ? "," : "", k + 1);
 	}
 	snprintf(sql + o, sizeof(sql) - o, ")");
 	PQclear(r);
-	r = PQprepare(c, "store", sql, cs->n, NULL);
+	r = PQprepare(c, "store_batch", sql, cs->n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "ceiling: prepare: %s", PQerrorMessage(c));
 		goto done;
@@ -215,28 +331,27 @@ done:
 	return rc;
 }
 
-/* Reads the n + 2 results and the sync of one batch; counts 'new'. */
+/* Reads BEGIN, the call's n rows, COMMIT and the sync of one batch;
+ * counts 'new'. */
 static int
 ceil_recv(PGconn *c, size_t n, size_t *n_new)
 {
 	PGresult *r;
-	size_t i;
-	int bad = 0;
+	int i, row, bad;
 
-	for (i = 0; i < n + 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if ((r = PQgetResult(c)) == NULL)
 			return -1;
-		if (i == 0 || i == n + 1) {
-			if (PQresultStatus(r) != PGRES_COMMAND_OK)
-				bad = 1;
-		} else if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-			bad = 1;
-		} else if (strcmp(PQgetvalue(r, 0, 0), "new") == 0) {
-			(*n_new)++;
-		}
-		if (bad && i < 3)
+		bad = PQresultStatus(r) != (i == 1 ? PGRES_TUPLES_OK : PGRES_COMMAND_OK) ||
+		    (i == 1 && (size_t)PQntuples(r) != n);
+		for (row = 0; !bad && i == 1 && row < PQntuples(r); row++)
+			if (strcmp(PQgetvalue(r, row, 1), "new") == 0)
+				(*n_new)++;
+		if (bad)
 			fprintf(stderr, "ceiling: store: %s", PQresultErrorMessage(r));
 		PQclear(r);
+		if (bad)
+			return -1;
 		if ((r = PQgetResult(c)) != NULL) { /* the NULL after each query */
 			PQclear(r);
 			return -1;
@@ -244,8 +359,7 @@ ceil_recv(PGconn *c, size_t n, size_t *n_new)
 	}
 	if ((r = PQgetResult(c)) == NULL)
 		return -1;
-	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-		bad = 1;
+	bad = PQresultStatus(r) != PGRES_PIPELINE_SYNC;
 	PQclear(r);
 	return bad ? -1 : 0;
 }
