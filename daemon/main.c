@@ -30,12 +30,14 @@
 #include "officer.h"
 #include "pool.h"
 #include "push.h"
+#include "pushq.h"
 #include "status.h"
 #include "tls.h"
 #include "work.h"
 
 #define DECLARED_VERSION "0.1.0"
 #define DRAIN_MAX_S 25
+#define MAIN_PREP_MAX 16 /* statements every database connection prepares */
 
 static uint64_t main_watchdog_usec;
 
@@ -280,6 +282,8 @@ main(int argc, char **argv)
 	};
 	struct daemon dd, *d = &dd;
 	struct db_opts dbo;
+	struct db_prepare prep[MAIN_PREP_MAX];
+	size_t i, nprep = 0;
 	struct errs e;
 	const char *path = NULL;
 	int ch, check = 0, migrate = 0, debug = 0, workers;
@@ -339,8 +343,12 @@ main(int argc, char **argv)
 	dbo.conninfo = d->cfg->conninfo;
 	dbo.nconn = d->cfg->db_connections;
 	dbo.timeout_s = d->cfg->db_timeout_s;
-	dbo.prep = batch_prepare;
-	dbo.nprep = batch_nprepare;
+	for (i = 0; i < batch_nprepare && nprep < MAIN_PREP_MAX; i++)
+		prep[nprep++] = batch_prepare[i];
+	for (i = 0; i < pushq_nprepare && nprep < MAIN_PREP_MAX; i++)
+		prep[nprep++] = pushq_prepare[i];
+	dbo.prep = prep;
+	dbo.nprep = nprep;
 	dbo.idle = main_db_idle;
 	dbo.listen = FEED_CHANNEL;          /* new acknowledgements, any instance */
 	dbo.notify = feed_on_notify;

@@ -38,6 +38,14 @@ static const char pushq_sql_claim[] =
     "RETURNING s.party, p.callback_url, c.delivered_seq + 1, a.body, "
     "a.declaration_id, a.created_at < now() - make_interval(secs => $4)";
 
+/* Prepared on every connection: the claim runs after every commit that
+ * notifies, and planning it over the monthly partitions of acks cost more
+ * than running it. */
+const struct db_prepare pushq_prepare[] = {
+	{ "push_claim", pushq_sql_claim },
+};
+const size_t pushq_nprepare = sizeof(pushq_prepare) / sizeof(pushq_prepare[0]);
+
 /* Records a done acknowledgement ($2) and moves past it if we still hold
  * the lease; keeps the lease ($7) when there is more, and returns the
  * next one.  No row: the lease was lost. */
@@ -266,8 +274,8 @@ pushq_send(PGconn *c, void *arg)
 			v[1] = lim;
 			v[2] = lease;
 			v[3] = ret;
-			ok = PQsendQueryParams(c, pushq_sql_claim, 4, NULL, v,
-			    NULL, NULL, 1);
+			ok = PQsendQueryPrepared(c, "push_claim", 4, v, NULL,
+			    NULL, 1);
 			continue;
 		}
 		snprintf(seq, sizeof(seq), "%lld", (long long)s->seq);

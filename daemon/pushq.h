@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 
 #include "err.h"
+#include "db.h"
 #include "push.h"
 
 #define PUSH_SLOTS 64                  /* deliveries at once */
@@ -113,5 +114,9 @@ void push_conn_free(struct pslot *s);
  * and frees it. */
 void push_cb_end(struct push *p, struct pcb *c, int status, const char *json,
     size_t len);
+
+/* The statements every database connection prepares for push delivery. */
+extern const struct db_prepare pushq_prepare[];
+extern const size_t pushq_nprepare;
 
 #endif

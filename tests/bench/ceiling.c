@@ -15,7 +15,8 @@
  * default) the second, release acknowledgement, as daemon/work.c does it; thread CPU time, first per stage
  * (instrumented pass) and then in total (clean pass, the figure used).
  * (2) the database alone: the same declarations stored through the real
- * declared_store() function, --batch per transaction, libpq pipeline mode,
+ * declared_store_batch() function as daemon/batch.c calls it, --batch
+ * per call and transaction, libpq pipeline mode,
  * one connection; the CPU of every PostgreSQL process (postmaster, its
  * live children, and the children it reaped) before and after, per
  * declaration.  ceiling_per_s = cores * 1e6 / (daemon_us + pg_us).

@@ -195,7 +195,7 @@ ceiling() { # DIR OUT
 	cat "$2" >&2
 	fresh_db || die "cannot empty the database"
 }
-say "(a) ceiling: $CEIL_DOCS 20-item documents in process, then stored by declared_store"
+say "(a) ceiling: $CEIL_DOCS 20-item documents in process, then stored by declared_store_batch"
 ceiling "$D20" "$TDIR/ceiling.out"
 CEIL_S=$(kv ceiling_per_s "$(tail -n 1 "$TDIR/ceiling.out")")
 say "(a) ceiling: the same for 5-item documents"
