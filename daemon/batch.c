@@ -11,6 +11,7 @@
 #include "feed.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "pgarr.h"
 
 #define REQUEST_NPARAMS 22
 
@@ -99,7 +100,8 @@ batch_send_request(PGconn *c, struct job *j, const unsigned char *dig,
 #define BATCH_GROW_INFLIGHT 1
 #define BATCH_STALL_MS 50
 
-enum { OID_BYTEA = 17, OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25 };
+enum { OID_BYTEA = PGARR_OID_BYTEA, OID_INT8 = PGARR_OID_INT8,
+	OID_INT4 = PGARR_OID_INT4, OID_TEXT = PGARR_OID_TEXT };
 
 /* declared_store_batch()'s parameters, in order */
 enum { A_ID, A_DECLARANT, A_LRN, A_SUBMITTER, A_SIGNER, A_PROFILE, A_FUNCTION,
@@ -228,91 +230,6 @@ batch_unhex(const char *hex, unsigned char out[32])
 	}
 }
 
-/* A PostgreSQL array in binary format, one dimension: ndim, has-null
- * flag, element type, length, lower bound, then each element as its length
- * (-1 for NULL) and bytes. */
-struct batch_arr {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-static void
-batch_put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static int
-batch_arr_grow(struct batch_arr *a, size_t more)
-{
-	size_t cap = a->cap ? a->cap : 256;
-	unsigned char *p;
-
-	if (more > BATCH_ARR_BYTES_MAX || a->len + more > BATCH_ARR_BYTES_MAX)
-		return -1;
-	if (a->len + more <= a->cap)
-		return 0;
-	while (cap < a->len + more)
-		cap *= 2;
-	if ((p = realloc(a->p, cap)) == NULL)
-		return -1;
-	a->p = p;
-	a->cap = cap;
-	return 0;
-}
-
-static int
-batch_arr_init(struct batch_arr *a, unsigned oid, int n, size_t hint)
-{
-	a->len = 0;
-	if (batch_arr_grow(a, 20 + hint) != 0)
-		return -1;
-	batch_put32(a->p, 1);
-	batch_put32(a->p + 4, 0);
-	batch_put32(a->p + 8, oid);
-	batch_put32(a->p + 12, (uint32_t)n);
-	batch_put32(a->p + 16, 1);
-	a->len = 20;
-	return 0;
-}
-
-/* One element; v NULL is SQL NULL. */
-static int
-batch_arr_put(struct batch_arr *a, const void *v, size_t len)
-{
-	if (len > INT32_MAX || batch_arr_grow(a, 4 + (v ? len : 0)) != 0)
-		return -1;
-	batch_put32(a->p + a->len, v ? (uint32_t)len : 0xffffffffu);
-	a->len += 4;
-	if (v == NULL) {
-		batch_put32(a->p + 4, 1);
-		return 0;
-	}
-	memcpy(a->p + a->len, v, len);
-	a->len += len;
-	return 0;
-}
-
-static int
-batch_arr_str(struct batch_arr *a, const char *s)
-{
-	return batch_arr_put(a, s, s ? strlen(s) : 0);
-}
-
-static int
-batch_arr_int(struct batch_arr *a, int64_t v, size_t size)
-{
-	unsigned char be[8];
-	size_t k;
-
-	for (k = 0; k < size; k++)
-		be[k] = (unsigned char)((uint64_t)v >> (8 * (size - 1 - k)));
-	return batch_arr_put(a, be, size);
-}
-
 /* Bytes the arrays of a run take for j, roughly (the cap's measure). */
 static size_t
 batch_job_bytes(const struct job *j)
@@ -324,7 +241,7 @@ batch_job_bytes(const struct job *j)
 
 /* The 26 arrays of one run's declarations. */
 static int
-batch_arrays(struct batch_arr *a, struct job **jobs, int n)
+batch_arrays(struct pgarr *a, struct job **jobs, int n)
 {
 	char hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
 	char origins[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
@@ -341,7 +258,7 @@ batch_arrays(struct batch_arr *a, struct job **jobs, int n)
 		hint[A_ACK2] += jobs[i]->state2[0] ? jobs[i]->resp2_len : 0;
 	}
 	for (k = 0; k < STORE_NARRAYS; k++)
-		if (batch_arr_init(&a[k], batch_arr_oid[k], n, hint[k]) != 0)
+		if (pgarr_init(&a[k], batch_arr_oid[k], n, hint[k]) != 0)
 			return -1;
 	for (i = 0; i < n; i++) {
 		const struct job *j = jobs[i];
@@ -353,35 +270,35 @@ batch_arrays(struct batch_arr *a, struct job **jobs, int n)
 		if (decl_origin_array(d, origins, sizeof(origins)) < 0)
 			snprintf(origins, sizeof(origins), "{}");
 		batch_unhex(j->digest, dig);
-		rc |= batch_arr_int(&a[A_ID], j->id, 8);
-		rc |= batch_arr_str(&a[A_DECLARANT], d->declarant);
-		rc |= batch_arr_str(&a[A_LRN], d->lrn);
-		rc |= batch_arr_str(&a[A_SUBMITTER], j->party);
-		rc |= batch_arr_str(&a[A_SIGNER], j->signer[0] ? j->signer : NULL);
-		rc |= batch_arr_str(&a[A_PROFILE], j->profile);
-		rc |= batch_arr_str(&a[A_FUNCTION], d->function[0] ? d->function : NULL);
-		rc |= batch_arr_str(&a[A_TYPE], d->type[0] ? d->type : NULL);
-		rc |= batch_arr_str(&a[A_MRN], j->mrn[0] ? j->mrn : NULL);
-		rc |= batch_arr_str(&a[A_STATUS], j->state);
-		rc |= batch_arr_str(&a[A_LANE], j->lane[0] ? j->lane : NULL);
-		rc |= batch_arr_str(&a[A_LANE_REASON],
+		rc |= pgarr_int(&a[A_ID], j->id, 8);
+		rc |= pgarr_str(&a[A_DECLARANT], d->declarant);
+		rc |= pgarr_str(&a[A_LRN], d->lrn);
+		rc |= pgarr_str(&a[A_SUBMITTER], j->party);
+		rc |= pgarr_str(&a[A_SIGNER], j->signer[0] ? j->signer : NULL);
+		rc |= pgarr_str(&a[A_PROFILE], j->profile);
+		rc |= pgarr_str(&a[A_FUNCTION], d->function[0] ? d->function : NULL);
+		rc |= pgarr_str(&a[A_TYPE], d->type[0] ? d->type : NULL);
+		rc |= pgarr_str(&a[A_MRN], j->mrn[0] ? j->mrn : NULL);
+		rc |= pgarr_str(&a[A_STATUS], j->state);
+		rc |= pgarr_str(&a[A_LANE], j->lane[0] ? j->lane : NULL);
+		rc |= pgarr_str(&a[A_LANE_REASON],
 		    j->lane_reason[0] ? j->lane_reason : NULL);
-		rc |= batch_arr_int(&a[A_ITEMS], (int64_t)d->n_items, 4);
-		rc |= batch_arr_str(&a[A_HS], hs);
-		rc |= batch_arr_str(&a[A_ORIGINS], origins);
-		rc |= batch_arr_str(&a[A_AMOUNT],
+		rc |= pgarr_int(&a[A_ITEMS], (int64_t)d->n_items, 4);
+		rc |= pgarr_str(&a[A_HS], hs);
+		rc |= pgarr_str(&a[A_ORIGINS], origins);
+		rc |= pgarr_str(&a[A_AMOUNT],
 		    d->invoice_amount[0] ? d->invoice_amount : NULL);
-		rc |= batch_arr_str(&a[A_CURRENCY],
+		rc |= pgarr_str(&a[A_CURRENCY],
 		    d->invoice_currency[0] ? d->invoice_currency : NULL);
-		rc |= batch_arr_put(&a[A_DIGEST], dig, sizeof(dig));
-		rc |= batch_arr_put(&a[A_RAW], j->body, j->len);
-		rc |= batch_arr_str(&a[A_ERRORS], j->errors_json);
-		rc |= batch_arr_str(&a[A_ACK_KIND], j->ack_kind);
-		rc |= batch_arr_put(&a[A_ACK], j->resp, j->resp_len);
-		rc |= batch_arr_str(&a[A_STATUS2], rel ? j->state2 : NULL);
-		rc |= batch_arr_str(&a[A_REASON2], rel ? j->reason2 : NULL);
-		rc |= batch_arr_str(&a[A_ACK2_KIND], rel ? j->ack2_kind : NULL);
-		rc |= batch_arr_put(&a[A_ACK2], rel ? j->resp2 : NULL, j->resp2_len);
+		rc |= pgarr_put(&a[A_DIGEST], dig, sizeof(dig));
+		rc |= pgarr_put(&a[A_RAW], j->body, j->len);
+		rc |= pgarr_str(&a[A_ERRORS], j->errors_json);
+		rc |= pgarr_str(&a[A_ACK_KIND], j->ack_kind);
+		rc |= pgarr_put(&a[A_ACK], j->resp, j->resp_len);
+		rc |= pgarr_str(&a[A_STATUS2], rel ? j->state2 : NULL);
+		rc |= pgarr_str(&a[A_REASON2], rel ? j->reason2 : NULL);
+		rc |= pgarr_str(&a[A_ACK2_KIND], rel ? j->ack2_kind : NULL);
+		rc |= pgarr_put(&a[A_ACK2], rel ? j->resp2 : NULL, j->resp2_len);
 		if (rc != 0)
 			return -1;
 	}
@@ -392,12 +309,14 @@ batch_arrays(struct batch_arr *a, struct job **jobs, int n)
 static int
 batch_send_run(PGconn *c, struct job **jobs, int n)
 {
-	struct batch_arr a[STORE_NARRAYS];
+	struct pgarr a[STORE_NARRAYS];
 	const char *v[STORE_NARRAYS];
 	int len[STORE_NARRAYS], fmt[STORE_NARRAYS];
 	int k, rc = -1;
 
 	memset(a, 0, sizeof(a));
+	for (k = 0; k < STORE_NARRAYS; k++)
+		a[k].max = BATCH_ARR_BYTES_MAX;
 	if (batch_arrays(a, jobs, n) != 0)
 		goto done;
 	for (k = 0; k < STORE_NARRAYS; k++) {
@@ -410,7 +329,7 @@ batch_send_run(PGconn *c, struct job **jobs, int n)
 		rc = 0;
 done:
 	for (k = 0; k < STORE_NARRAYS; k++)
-		free(a[k].p);
+		pgarr_free(&a[k]);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "ceiling.h"
 #include "decl.h"
 #include "lifecycle.h"
+#include "pgarr.h"
 
 #define CEIL_STORE_PARAMS 64
 
@@ -83,66 +84,6 @@ struct ceil_store {
 	int warned[CEIL_STORE_PARAMS];
 };
 
-/* One array in PostgreSQL's binary format (see daemon/batch.c). */
-struct ceil_arr {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-static void
-ceil_put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-/* Appends an element (v NULL: SQL NULL). */
-static int
-ceil_arr_put(struct ceil_arr *a, const void *v, size_t len)
-{
-	size_t need = a->len + 4 + (v ? len : 0);
-	unsigned char *p;
-
-	if (len > INT32_MAX || need > ((size_t)512 << 20))
-		return -1;
-	if (need > a->cap) {
-		size_t cap = a->cap ? a->cap : 4096;
-
-		while (cap < need)
-			cap *= 2;
-		if ((p = realloc(a->p, cap)) == NULL)
-			return -1;
-		a->p = p;
-		a->cap = cap;
-	}
-	ceil_put32(a->p + a->len, v ? (uint32_t)len : 0xffffffffu);
-	a->len += 4;
-	if (v != NULL) {
-		memcpy(a->p + a->len, v, len);
-		a->len += len;
-	}
-	return 0;
-}
-
-/* The header: one dimension of n elements from 1, element type oid; the
- * has-null flag is set (PostgreSQL reads the -1 lengths either way). */
-static int
-ceil_arr_init(struct ceil_arr *a, unsigned oid, size_t n)
-{
-	if ((a->p = malloc(4096)) == NULL)
-		return -1;
-	a->cap = 4096;
-	ceil_put32(a->p, 1);
-	ceil_put32(a->p + 4, 1);
-	ceil_put32(a->p + 8, oid);
-	ceil_put32(a->p + 12, (uint32_t)n);
-	ceil_put32(a->p + 16, 1);
-	a->len = 20;
-	return 0;
-}
-
 /* One parameter of docs[i] for declared_store(); NULL for SQL NULL. */
 static const char *
 ceil_param(const char *name, const struct ceil_doc *dc, const char *id,
@@ -203,32 +144,28 @@ ceil_param(const char *name, const struct ceil_doc *dc, const char *id,
 
 /* One element of parameter k for dc, in its element type's binary form. */
 static int
-ceil_elem(struct ceil_store *cs, int k, struct ceil_arr *a,
+ceil_elem(struct ceil_store *cs, int k, struct pgarr *a,
     const struct ceil_doc *dc, const char *id, const char *items,
     const char *hs, const char *origins, const unsigned char *dig,
     const char *submitter)
 {
-	unsigned char be[8];
 	const char *v;
 	long long x;
-	int len, b;
+	int len;
 
 	v = ceil_param(cs->name[k], dc, id, items, hs, origins, dig, submitter,
 	    &len, &cs->warned[k]);
 	if (v == NULL)
-		return ceil_arr_put(a, NULL, 0);
+		return pgarr_put(a, NULL, 0);
 	switch (cs->elem[k]) {
 	case CEIL_OID_INT8:
 	case CEIL_OID_INT4:
 		x = strtoll(v, NULL, 10);
-		len = cs->elem[k] == CEIL_OID_INT8 ? 8 : 4;
-		for (b = 0; b < len; b++)
-			be[b] = (unsigned char)((unsigned long long)x >> (8 * (len - 1 - b)));
-		return ceil_arr_put(a, be, (size_t)len);
+		return pgarr_int(a, x, cs->elem[k] == CEIL_OID_INT8 ? 8 : 4);
 	case CEIL_OID_BYTEA:
-		return ceil_arr_put(a, v, (size_t)len);
+		return pgarr_put(a, v, (size_t)len);
 	default: /* text */
-		return ceil_arr_put(a, v, len ? (size_t)len : strlen(v));
+		return pgarr_put(a, v, len ? (size_t)len : strlen(v));
 	}
 }
 
@@ -236,7 +173,7 @@ static int
 ceil_send(PGconn *c, struct ceil_store *cs, struct ceil_doc *docs,
     size_t from, size_t n, int64_t base, const char *submitter)
 {
-	struct ceil_arr a[CEIL_STORE_PARAMS];
+	struct pgarr a[CEIL_STORE_PARAMS];
 	const char *v[CEIL_STORE_PARAMS];
 	int len[CEIL_STORE_PARAMS], fmt[CEIL_STORE_PARAMS], k, rc = -1;
 	char id[24], items[16], hs[DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
@@ -246,7 +183,7 @@ ceil_send(PGconn *c, struct ceil_store *cs, struct ceil_doc *docs,
 
 	memset(a, 0, sizeof(a));
 	for (k = 0; k < cs->n; k++)
-		if (ceil_arr_init(&a[k], cs->elem[k], n) != 0)
+		if (pgarr_init(&a[k], cs->elem[k], (int)n, 4096) != 0)
 			goto done;
 	for (i = from; i < from + n; i++) {
 		struct ceil_doc *dc = &docs[i];
@@ -277,7 +214,7 @@ ceil_send(PGconn *c, struct ceil_store *cs, struct ceil_doc *docs,
 	rc = 0;
 done:
 	for (k = 0; k < cs->n; k++)
-		free(a[k].p);
+		pgarr_free(&a[k]);
 	return rc;
 }
 
