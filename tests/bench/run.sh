@@ -17,6 +17,12 @@
 #                        work on the machine to stay under BENCH_QUIET_PCT=10
 #                        percent of its CPU (it is reported as fgn% either way)
 #   BENCH_STRICT=1       exit 1 when a target of issue #6 is missed
+#   BENCH_DIRTY_BYTES=16777216  vm.dirty_background_bytes during the run (root
+#                        only; restored at exit; empty: leave the kernel as it
+#                        is). With the default (10 % of RAM) the kernel writes
+#                        PostgreSQL's extended data files back in one burst 30 s
+#                        after they were dirtied and commits stall behind it
+#                        (docs/performance.md, "Commit stalls")
 #   KEEP=1               keep the temporary directory (logs, outputs)
 # Prints a summary and, as its last line:
 #   bench: decl_per_s=N ceiling_per_s=N ratio=R p50_ms=N p99_ms=N rss_mb=N
@@ -78,7 +84,30 @@ chmod 755 "$TDIR"
 cleanup() {
 	[ -n "${LG_PID:-}" ] && kill "$LG_PID" 2>/dev/null
 	teardown_all >/dev/null 2>&1
+	dirty_restore
 }
+
+# ---- the kernel's background writeback ------------------------------------
+DIRTY_SET=${BENCH_DIRTY_BYTES-16777216}
+DIRTY_OLD=
+# shellcheck disable=SC2086,SC2317
+dirty_restore() {
+	[ -n "$DIRTY_OLD" ] || return 0
+	set -- $DIRTY_OLD
+	if [ "$1" -gt 0 ]; then
+		echo "$1" >/proc/sys/vm/dirty_background_bytes
+	else
+		echo "$2" >/proc/sys/vm/dirty_background_ratio
+	fi
+	DIRTY_OLD=
+}
+if [ -n "$DIRTY_SET" ] && [ -w /proc/sys/vm/dirty_background_bytes ]; then
+	DIRTY_OLD="$(cat /proc/sys/vm/dirty_background_bytes) $(cat /proc/sys/vm/dirty_background_ratio)"
+	echo "$DIRTY_SET" >/proc/sys/vm/dirty_background_bytes 2>/dev/null || DIRTY_OLD=
+fi
+DIRTY_NOW="vm.dirty_background_bytes=$(cat /proc/sys/vm/dirty_background_bytes) vm.dirty_background_ratio=$(cat /proc/sys/vm/dirty_background_ratio)"
+[ -n "$DIRTY_OLD" ] && say "kernel writeback for the run: $DIRTY_NOW (restored at exit)"
+
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -305,6 +334,7 @@ P99=$(kv p99_ms "$L20")
 	echo
 	echo "== make bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $CORES cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -r)"
 	echo "   daemon workers=$WORKERS batch_max=$BATCH_MAX batch_delay_ms=$BATCH_DELAY db connections=2; PostgreSQL $("$PGBIN/postgres" -V | awk '{ print $3 }') fsync=on synchronous_commit=on"
+	echo "   kernel: $DIRTY_NOW"
 	echo
 	echo "ceiling, 20-item documents (the same as the load runs):"
 	grep -v '^ceiling: docs=' "$TDIR/ceiling.out" | sed 's/^ceiling: /  /'
