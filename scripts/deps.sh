@@ -5,7 +5,7 @@
 set -u
 PKGS="build-essential pkg-config libevent-dev libssl-dev libxml2-dev libxmlsec1-dev
 libxmlsec1-openssl libpq-dev libcunit1-dev libsystemd-dev libcurl4-openssl-dev libjansson-dev
-postgresql postgresql-contrib xmlsec1 openssl curl libxml2-utils iso-codes procps
+libmimalloc-dev postgresql postgresql-contrib xmlsec1 openssl curl libxml2-utils iso-codes procps
 systemd strace clang libclang-rt-14-dev sslscan slowhttptest valgrind python3"
 missing=""
 for p in $PKGS; do

@@ -24,6 +24,11 @@ for f in "$VG"/vg.*.log; do
 		"$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$f")"
 	eq "valgrind: nothing indirectly lost" "0" \
 		"$(sed -n 's/.*indirectly lost: \([0-9,]*\) bytes.*/\1/p' "$f")"
+	# valgrind's preloaded malloc takes the place of the one the daemon
+	# links (mimalloc, Makefile ALLOC) as of glibc's: it saw the allocations
+	allocs=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$f" | tr -d ,)
+	check "valgrind tracked the daemon's allocations (${allocs:-0} > 100000)" \
+		test "${allocs:-0}" -gt 100000
 	check "valgrind: the daemon stopped gracefully (a leak summary exists)" \
 		grep -q "LEAK SUMMARY\|All heap blocks were freed" "$f"
 done
