@@ -23,7 +23,24 @@
 #                        PostgreSQL's extended data files back in one burst 30 s
 #                        after they were dirtied and commits stall behind it
 #                        (docs/performance.md, "Commit stalls")
-#   KEEP=1               keep the temporary directory (logs, outputs)
+#   BENCH_PRELOAD=0      when N > 0: after (e), N historic declarations of
+#                        1,000 other declarants, received over the last 12
+#                        months, are bulk-loaded (tests/bench/preload.sh,
+#                        copies of the last run's rows: the daemon's own
+#                        bytes) and the 20-item full-speed run is repeated on
+#                        top of them, without emptying the tables (run
+#                        20-item-max-<N>rows, e.g. 20-item-max-10Mrows; its
+#                        rows are counted for the benchmark's declarant).
+#                        Target: >= 90 % of the decl/s of the empty run.  90,
+#                        not 95 or 100: on this shared machine two full-speed
+#                        runs of the same tree differ by up to ~10 %
+#                        (docs/performance.md, runs A and B), so a smaller
+#                        difference is not a fall that one pair of runs can
+#                        show; the figures are printed for a closer look.
+#                        The bench stops at once if N would not fit on the
+#                        disk (preload.sh check: ~13.5 KB per declaration)
+#   KEEP=1               keep the temporary directory (logs, outputs; with
+#                        BENCH_PRELOAD, without PostgreSQL's data directory)
 # Prints a summary and, as its last line:
 #   bench: decl_per_s=N ceiling_per_s=N ratio=R p50_ms=N p99_ms=N rss_mb=N
 BUILD=${1:-${BUILD:-build}}
@@ -40,6 +57,7 @@ WARMUP=${BENCH_WARMUP:-5}
 CAP20=${BENCH_CAP20:-2500}
 CAP5=${BENCH_CAP5:-5000}
 CEIL_DOCS=${BENCH_CEILING_DOCS:-4096}
+PRELOAD=${BENCH_PRELOAD:-0}
 DATA=${BENCH_DATA:-$BUILD/bench-data}
 DECLARANT=GB000000000001
 CHUNK=20000
@@ -84,6 +102,8 @@ chmod 755 "$TDIR"
 cleanup() {
 	[ -n "${LG_PID:-}" ] && kill "$LG_PID" 2>/dev/null
 	teardown_all >/dev/null 2>&1
+	# a preloaded database takes tens of GB of a shared disk: never kept
+	[ "$PRELOAD" -gt 0 ] && rm -rf "$TDIR/pg/data"
 	dirty_restore
 }
 
@@ -162,6 +182,13 @@ write_config "$TDIR/migrate.conf" postgres
 	{ cat "$TDIR/migrate.log"; die "migration failed"; }
 psql_q "CREATE ROLE declared LOGIN IN ROLE declared_writer" >/dev/null
 write_config "$TDIR/declared.conf" declared
+PRELOAD_SH=$ROOT/tests/bench/preload.sh
+if [ "$PRELOAD" -gt 0 ]; then
+	sh "$PRELOAD_SH" check "$PRELOAD" || die "BENCH_PRELOAD=$PRELOAD does not fit on this disk"
+	# 10000000 -> 10M, 200000 -> 200k
+	PRELOAD_NAME=$(awk -v n="$PRELOAD" 'BEGIN { if (n % 1000000 == 0) print n / 1000000 "M";
+		else if (n % 1000 == 0) print n / 1000 "k"; else print n }')
+fi
 
 pg_ticks() { # CPU ticks of every PostgreSQL process (reaped children included)
 	pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
@@ -207,6 +234,8 @@ fresh_db() {
 	psql_q "TRUNCATE declarations, events, acks, parties CASCADE" >/dev/null &&
 		psql_q "CHECKPOINT" >/dev/null
 }
+# the benchmark's rows (the preloaded ones have other declarants)
+bench_rows() { psql_q "SELECT count(*) FROM declarations WHERE declarant = '$DECLARANT'"; }
 kv() { # KEY LINE: the value of key=value in LINE
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
 }
@@ -232,13 +261,18 @@ ceiling "$D5" "$TDIR/ceiling5.out"
 CEIL5_S=$(kv ceiling_per_s "$(tail -n 1 "$TDIR/ceiling5.out")")
 daemon_start || die "the daemon did not start"
 
-# run NAME DIR RATE SECONDS: one load run; sets R_* for the summary
+# run NAME DIR RATE SECONDS [keep]: one load run; sets R_* for the summary.
+# The tables are emptied first, unless keep: then the rows the run adds are
+# counted
 RESULTS=$TDIR/results
 : >"$RESULTS"
 run() {
 	name=$1; dir=$2; rate=$3; secs=$4
 	say "$name: $CONNS connections, rate ${rate:-0}/s (0 = as fast as possible), $secs s"
-	fresh_db || die "cannot empty the database"
+	if [ "${5:-}" != keep ]; then
+		fresh_db || die "cannot empty the database"
+	fi
+	rows0=$(bench_rows) || die "cannot count the rows"
 	quiet
 	bs0=$(metric declared_batch_size_sum); bc0=$(metric declared_batch_size_count)
 	b0=$(busy_ticks); d0=$(daemon_ticks); p0=$(pg_ticks)
@@ -268,7 +302,7 @@ run() {
 	grep '^loadgen: status' "$TDIR/$name.out" >&2
 	grep -v '^loadgen: t=' "$TDIR/$name.err" | head -n 5 >&2
 	ok=$(kv s202 "$L")
-	rows=$(psql_q "SELECT count(*) FROM declarations")
+	rows=$(($(bench_rows) - rows0))
 	R_OK=$ok; R_ROWS=$rows; R_LINE=$L
 	R_DUS=$(calc %.0f "($d1 - $d0) * 1e6 / $TCK / ($ok > 0 ? $ok : 1)")
 	R_PUS=$(calc %.0f "($p1 - $p0) * 1e6 / $TCK / ($ok > 0 ? $ok : 1)")
@@ -277,7 +311,7 @@ run() {
 	R_FGN=$(calc %.0f "($b1 - $b0 - ($d1 - $d0) - ($p1 - $p0) - $(kv cpu_s "$L") * $TCK) * 100 / ($CORES * $TCK * ($el > 0 ? $el : 1))")
 	R_CPUCAP=$(calc %.0f "$CORES * 1e6 / ($R_DUS + $R_PUS + $R_LUS > 0 ? $R_DUS + $R_PUS + $R_LUS : 1)")
 	R_BATCH=$(calc %.1f "(${bs1:-0} - ${bs0:-0}) / ((${bc1:-0} - ${bc0:-0}) > 0 ? (${bc1:-0} - ${bc0:-0}) : 1)")
-	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
+	printf '%-19s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
 		"$name" "$CONNS" "$(calc %.0f "$rate")" "$el" "$ok" "$rows" \
 		"$(kv other "$L")" "$(($(kv errors "$L") + $(kv timeouts "$L")))" \
 		"$(kv decl_per_s "$L")" "$(kv min_1s "$L")" "$(kv p50_ms "$L")" \
@@ -298,6 +332,17 @@ RATE70=$(calc %.0f "$(kv decl_per_s "$L20") * 0.7")
 [ "$RATE70" -ge 1 ] || RATE70=1
 run 20-item-70pct "$D20" "$RATE70" "$SECONDS_RUN"
 L70=$R_LINE
+
+# ---- (e') 20 items as fast as possible on top of BENCH_PRELOAD declarations ----
+if [ "$PRELOAD" -gt 0 ]; then
+	say "(e') bulk-loading $PRELOAD historic declarations (copies of the last run's)"
+	sh "$PRELOAD_SH" template "$DECLARANT" || die "cannot make the preload's template"
+	fresh_db || die "cannot empty the database"
+	sh "$PRELOAD_SH" load "$PRELOAD" >"$TDIR/preload.out" || die "the preload failed"
+	LPRE=$(tail -n 1 "$TDIR/preload.out")
+	run "20-item-max-${PRELOAD_NAME}rows" "$D20" 0 "$SECONDS_RUN" keep
+	LP=$R_LINE; ROWSP=$R_ROWS; OKP=$R_OK
+fi
 HWM_LOAD=$(daemon_kb VmHWM)
 
 # ---- (f) idle TLS keep-alive connections, daemon RSS --------------------------
@@ -343,7 +388,7 @@ P99=$(kv p99_ms "$L20")
 	grep -v '^ceiling: docs=' "$TDIR/ceiling5.out" | sed 's/^ceiling: /  /'
 	echo "  => ceiling_per_s=$CEIL5_S on $CORES cores (5-item run: $(calc %.2f "$(kv decl_per_s "$L5") / ($CEIL5_S > 0 ? $CEIL5_S : 1)") of it)"
 	echo
-	printf '%-14s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
+	printf '%-19s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
 		run conns rate secs 202s rows other err decl/s min1s p50ms p90ms p99ms maxms \
 		dmn_us pg_us lg_us cpu/s batch fgn%/max check
 	cat "$RESULTS"
@@ -355,6 +400,10 @@ P99=$(kv p99_ms "$L20")
 	echo "   latency of 202s only; in the 70% run counted from the scheduled send time)"
 	echo
 	echo "idle: $(echo "$LI" | sed 's/^loadgen: mode=idle //')"
+	if [ "$PRELOAD" -gt 0 ]; then
+		echo "preloaded: $PRELOAD declarations in $(kv load_s "$LPRE") s (+ $(kv vacuum_s "$LPRE") s VACUUM (ANALYZE) and CHECKPOINT);" \
+			"database $(calc %.1f "$(kv db_bytes "$LPRE") / 1073741824") GB, data directory +$(calc %.1f "$(kv disk_bytes "$LPRE") / 1073741824") GB"
+	fi
 	echo "daemon RSS: ${RSS0:-?} kB before the idle run, max $RSS_IDLE kB while $IDLE connections were held; peak (VmHWM) $HWM kB, after the load runs $HWM_LOAD kB"
 	echo
 	echo "targets (issue #6):"
@@ -365,11 +414,17 @@ P99=$(kv p99_ms "$L20")
 	t "p99 <= 50 ms at 70% of max ($RATE70/s)" "$(kv p99_ms "$L70") ms" "$(calc %s "$(kv p99_ms "$L70") <= 50 ? \"met\" : \"MISSED\"")"
 	t "$IDLE idle TLS connections held" "$(kv alive "$LI")" "$([ "$(kv alive "$LI")" = "$IDLE" ] && echo met || echo MISSED)"
 	t "daemon RSS <= 512 MB" "$RSS_MB MB" "$(calc %s "$RSS_MB <= 512 ? \"met\" : \"MISSED\"")"
+	if [ "$PRELOAD" -gt 0 ]; then
+		DPSP=$(kv decl_per_s "$LP")
+		t "20-item with $PRELOAD_NAME rows >= 90% of empty" "$DPSP/s vs $DPS/s" \
+			"$(calc %s "$DPSP >= 0.9 * $DPS ? \"met\" : \"MISSED\"")"
+	fi
 } | tee "$BUILD/bench-last.txt"
 MISSED=$(grep -c 'MISSED$' "$BUILD/bench-last.txt")
 [ -n "${KEEP:-}" ] && say "keeping $TDIR (logs and loadgen outputs)"
 echo "bench: decl_per_s=$DPS ceiling_per_s=$CEIL_S ratio=$RATIO p50_ms=$P50 p99_ms=$P99 rss_mb=$RSS_MB" |
 	tee -a "$BUILD/bench-last.txt"
 [ "$ROWS20" = "$OK20" ] || exit 1
+[ "$PRELOAD" -gt 0 ] && [ "$ROWSP" != "$OKP" ] && exit 1
 [ "${BENCH_STRICT:-0}" = 1 ] && [ "$MISSED" -gt 0 ] && exit 1
 exit 0
