@@ -33,6 +33,7 @@ struct dsig_trust {
 struct dsig_signer {
 	EVP_PKEY *pkey;
 	int ec;                              /* ECDSA, else RSA */
+	int ec_bytes;                        /* ECDSA: bytes of r and of s */
 	int ncerts;
 	char *b64[DSIG_SIGNER_MAX_CERTS];    /* leaf first, base64 DER */
 };
@@ -439,6 +440,7 @@ dsig_signer_new(const char *key_file, const char *cert_file, struct errs *e)
 			    "P-256 or P-384", key_file);
 			goto fail;
 		}
+		s->ec_bytes = (EVP_PKEY_get_bits(s->pkey) + 7) / 8;
 	} else if (id != EVP_PKEY_RSA || EVP_PKEY_get_bits(s->pkey) < 2048) {
 		err_add(e, "DSIG_CONFIG", 0, "", "%s: key must be ECDSA or "
 		    "RSA >= 2048 bits", key_file);
@@ -518,7 +520,6 @@ dsig_key_info(const struct dsig_signer *s, xmlNodePtr sig)
 int
 dsig_sign(const struct dsig_signer *s, xmlDocPtr doc, struct errs *e)
 {
-	xmlSecKeyPtr key = NULL;
 	xmlNodePtr root, sig = NULL;
 	int rc = -1;
 
@@ -536,12 +537,7 @@ dsig_sign(const struct dsig_signer *s, xmlDocPtr doc, struct errs *e)
 		err_add(e, "DSIG_SIGN", 0, "", "cannot build signature template");
 		goto cleanup;
 	}
-	if ((key = dsig_xmlsec_key(s->pkey)) == NULL) {
-		err_add(e, "DSIG_SIGN", 0, "", "out of memory");
-		goto cleanup;
-	}
-	if (dsig_c14n_sign(doc, sig, xmlSecTransformSha256Id, s->ec ?
-	    xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id, key) < 0 ||
+	if (dsig_c14n_sign(doc, sig, s->pkey, s->ec ? s->ec_bytes : 0) < 0 ||
 	    dsig_key_info(s, sig) < 0) {
 		err_add(e, "DSIG_SIGN", 0, "", "signing failed");
 		goto cleanup;
@@ -553,8 +549,6 @@ cleanup:
 		xmlUnlinkNode(sig);
 		xmlFreeNode(sig);
 	}
-	if (key != NULL)
-		xmlSecKeyDestroy(key);
 	ERR_clear_error();
 	return rc;
 }

@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include <libxml/c14n.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/base64.h>
@@ -27,9 +29,14 @@
 #include <xmlsec/transforms.h>
 
 #define DSIG_C14N_MAX_PREFIXES 32
+#define DSIG_C14N_MAX_SIG 1024 /* bytes of a signature: RSA up to 8192 bits */
+
+/* Where canonical bytes go: fn(ctx, bytes, n), 0 or -1. */
+typedef int (*dsig_c14n_out)(void *ctx, const unsigned char *buf, size_t len);
 
 struct dsig_c14n_sink {
-	xmlSecTransformCtxPtr tc;
+	dsig_c14n_out fn;
+	void *ctx;
 	int failed;
 };
 
@@ -38,8 +45,8 @@ dsig_c14n_write(void *ctx, const char *buf, int len)
 {
 	struct dsig_c14n_sink *s = ctx;
 
-	if (len < 0 || xmlSecTransformPushBin(s->tc->first,
-	    (const xmlSecByte *)buf, (xmlSecSize)len, 0, s->tc) < 0) {
+	if (len < 0 || s->fn(s->ctx, (const unsigned char *)buf,
+	    (size_t)len) < 0) {
 		s->failed = 1;
 		return -1;
 	}
@@ -51,6 +58,48 @@ dsig_c14n_close(void *ctx)
 {
 	(void)ctx;
 	return 0;
+}
+
+/* Sinks: into xmlsec's transforms (tc prepared for binary input), into a
+ * digest, into a signature. */
+static int
+dsig_c14n_to_xmlsec(void *ctx, const unsigned char *buf, size_t len)
+{
+	xmlSecTransformCtxPtr tc = ctx;
+
+	return xmlSecTransformPushBin(tc->first, buf, (xmlSecSize)len, 0,
+	    tc) < 0 ? -1 : 0;
+}
+
+static int
+dsig_c14n_to_digest(void *ctx, const unsigned char *buf, size_t len)
+{
+	return EVP_DigestUpdate(ctx, buf, len) == 1 ? 0 : -1;
+}
+
+static int
+dsig_c14n_to_sign(void *ctx, const unsigned char *buf, size_t len)
+{
+	return EVP_DigestSignUpdate(ctx, buf, len) == 1 ? 0 : -1;
+}
+
+/* libxml2's canonicalizer of doc (mode, prefixes) into fn. */
+static int
+dsig_c14n_libxml2(xmlDocPtr doc, int mode, xmlChar **prefixes,
+    dsig_c14n_out fn, void *ctx)
+{
+	struct dsig_c14n_sink sink = { fn, ctx, 0 };
+	xmlOutputBufferPtr out;
+	int n;
+
+	out = xmlOutputBufferCreateIO(dsig_c14n_write, dsig_c14n_close, &sink,
+	    NULL);
+	if (out == NULL)
+		return -1;
+	n = xmlC14NDocSaveTo(doc, NULL, mode, prefixes, 0, out);
+	if (xmlOutputBufferClose(out) < 0 || sink.failed)
+		n = -1;
+	return n < 0 ? -1 : 0;
 }
 
 /* The InclusiveNamespaces PrefixList of the reference's exclusive c14n
@@ -91,45 +140,32 @@ dsig_c14n_prefixes(xmlNodePtr transform, xmlChar **owned,
 }
 
 /* Canonical bytes of doc without sig (unlinked meanwhile, then put back
- * at its place), pushed whole into tc's transforms (prepared for binary
- * input), final push included.  0, or -1. */
+ * at its place) into fn.  0, or -1. */
 static int
-dsig_c14n_push_doc(xmlDocPtr doc, xmlNodePtr sig, int mode,
-    xmlChar **prefixes, xmlSecTransformCtxPtr tc)
+dsig_c14n_doc(xmlDocPtr doc, xmlNodePtr sig, int mode, xmlChar **prefixes,
+    dsig_c14n_out fn, void *ctx)
 {
-	struct dsig_c14n_sink sink = { tc, 0 };
 	xmlNodePtr parent = sig->parent, next = sig->next;
-	xmlOutputBufferPtr out;
 	int n;
 
-	out = xmlOutputBufferCreateIO(dsig_c14n_write, dsig_c14n_close, &sink,
-	    NULL);
-	if (out == NULL)
-		return -1;
 	xmlUnlinkNode(sig);
-	n = xmlC14NDocSaveTo(doc, NULL, mode, prefixes, 0, out);
-	if (xmlOutputBufferClose(out) < 0 || sink.failed)
-		n = -1;
+	n = dsig_c14n_libxml2(doc, mode, prefixes, fn, ctx);
 	if (next != NULL)
 		xmlAddPrevSibling(next, sig);
 	else
 		xmlAddChild(parent, sig);
-	if (n < 0 || xmlSecTransformPushBin(tc->first, NULL, 0, 1, tc) < 0)
-		return -1;
-	return 0;
+	return n;
 }
 
-/* SignedInfo's canonical bytes (exclusive c14n, no prefix list) pushed
- * whole into tc.  SignedInfo is copied into a document of its own so that
- * libxml2's canonicalizer walks a few dozen nodes, not the whole
- * declaration: for exclusive c14n without an InclusiveNamespaces list the
- * output depends only on the namespaces SignedInfo's nodes use, which the
- * copy declares.  0, or -1. */
+/* SignedInfo's canonical bytes (exclusive c14n, no prefix list) into fn.
+ * SignedInfo is copied into a document of its own so that libxml2's
+ * canonicalizer walks a few dozen nodes, not the whole declaration: for
+ * exclusive c14n without an InclusiveNamespaces list the output depends
+ * only on the namespaces SignedInfo's nodes use, which the copy declares.
+ * 0, or -1. */
 static int
-dsig_c14n_push_signed_info(xmlNodePtr si, xmlSecTransformCtxPtr tc)
+dsig_c14n_si(xmlNodePtr si, dsig_c14n_out fn, void *ctx)
 {
-	struct dsig_c14n_sink sink = { tc, 0 };
-	xmlOutputBufferPtr out = NULL;
 	xmlNodePtr copy;
 	xmlDocPtr tmp;
 	int n = -1;
@@ -139,21 +175,30 @@ dsig_c14n_push_signed_info(xmlNodePtr si, xmlSecTransformCtxPtr tc)
 	if ((copy = xmlDocCopyNode(si, tmp, 1)) == NULL)
 		goto cleanup;
 	xmlDocSetRootElement(tmp, copy);
-	out = xmlOutputBufferCreateIO(dsig_c14n_write, dsig_c14n_close, &sink,
-	    NULL);
-	if (out == NULL)
-		goto cleanup;
-	n = xmlC14NDocSaveTo(tmp, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, out);
-	if (xmlOutputBufferClose(out) < 0 || sink.failed)
-		n = -1;
-	out = NULL;
-	if (n >= 0 && xmlSecTransformPushBin(tc->first, NULL, 0, 1, tc) < 0)
-		n = -1;
+	n = dsig_c14n_libxml2(tmp, XML_C14N_EXCLUSIVE_1_0, NULL, fn, ctx);
 cleanup:
-	if (out != NULL)
-		xmlOutputBufferClose(out);
 	xmlFreeDoc(tmp);
-	return n < 0 ? -1 : 0;
+	return n;
+}
+
+/* The same two into xmlsec's transforms, final push included. */
+static int
+dsig_c14n_push_doc(xmlDocPtr doc, xmlNodePtr sig, int mode,
+    xmlChar **prefixes, xmlSecTransformCtxPtr tc)
+{
+	if (dsig_c14n_doc(doc, sig, mode, prefixes, dsig_c14n_to_xmlsec,
+	    tc) < 0 || xmlSecTransformPushBin(tc->first, NULL, 0, 1, tc) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+dsig_c14n_push_signed_info(xmlNodePtr si, xmlSecTransformCtxPtr tc)
+{
+	if (dsig_c14n_si(si, dsig_c14n_to_xmlsec, tc) < 0 ||
+	    xmlSecTransformPushBin(tc->first, NULL, 0, 1, tc) < 0)
+		return -1;
+	return 0;
 }
 
 /* A context with one transform id in operation op (key set when not
@@ -279,60 +324,83 @@ dsig_c14n_verify(const struct dsig_check_info *ci, xmlDocPtr doc,
 	return 0;
 }
 
-/* base64 of what tc's transforms made (the digest or the signature,
- * collected by the memory buffer xmlSecTransformCtxPrepare() appended) as
- * node's text. */
+/* base64 of n bytes as node's text.  0, or -1. */
 static int
-dsig_c14n_put(xmlSecTransformCtxPtr tc, xmlNodePtr node)
+dsig_c14n_put(xmlNodePtr node, const unsigned char *b, size_t n)
 {
-	xmlSecBufferPtr buf;
 	xmlChar *b64;
 
-	if (tc->last == NULL ||
-	    !xmlSecTransformCheckId(tc->last, xmlSecTransformMemBufId) ||
-	    (buf = xmlSecTransformMemBufGetBuffer(tc->last)) == NULL ||
-	    xmlSecBufferGetSize(buf) == 0)
-		return -1;
-	b64 = xmlSecBase64Encode(xmlSecBufferGetData(buf),
-	    xmlSecBufferGetSize(buf), 0);
-	if (b64 == NULL)
+	if (n == 0 || (b64 = xmlSecBase64Encode(b, (xmlSecSize)n, 0)) == NULL)
 		return -1;
 	xmlNodeSetContent(node, b64);
 	xmlFree(b64);
 	return 0;
 }
 
-int
-dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, const void *digest_id,
-    const void *sign_id, void *xmlsec_key)
+/* An ECDSA signature in DER (what OpenSSL makes) as XML-DSig's r || s,
+ * each left-padded to cap bytes, into out (2 * cap).  0, or -1. */
+static int
+dsig_c14n_ecdsa_raw(const unsigned char *der, size_t len, int cap,
+    unsigned char *out)
 {
-	xmlSecTransformCtxPtr dc = NULL, sc = NULL;
-	xmlSecTransformPtr dt, st;
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	ECDSA_SIG *sig;
+	int rc = -1;
+
+	if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
+		return -1;
+	ECDSA_SIG_get0(sig, &r, &s);
+	if (BN_bn2binpad(r, out, cap) == cap &&
+	    BN_bn2binpad(s, out + cap, cap) == cap)
+		rc = 0;
+	ECDSA_SIG_free(sig);
+	return rc;
+}
+
+int
+dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey, int ec_bytes)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], der[DSIG_C14N_MAX_SIG];
+	unsigned char raw[DSIG_C14N_MAX_SIG];
+	EVP_MD_CTX *dc = NULL, *sc = NULL;
 	xmlNodePtr si, ref, dv, sv;
+	unsigned int mdlen = 0;
+	size_t dlen = sizeof(der);
 	int rc = -1;
 
 	si = dsig_check_child(sig, DSIG_NS, "SignedInfo");
 	ref = dsig_check_child(si, DSIG_NS, "Reference");
 	dv = dsig_check_child(ref, DSIG_NS, "DigestValue");
 	sv = dsig_check_child(sig, DSIG_NS, "SignatureValue");
-	if (dv == NULL || sv == NULL || sig->parent != xmlDocGetRootElement(doc))
+	if (dv == NULL || sv == NULL || sig->parent != xmlDocGetRootElement(doc) ||
+	    ec_bytes < 0 || 2 * ec_bytes > (int)sizeof(raw))
 		return -1;
-	dc = dsig_c14n_ctx(digest_id, xmlSecTransformOperationSign, NULL, &dt);
-	if (dc == NULL ||
-	    dsig_c14n_push_doc(doc, sig, XML_C14N_EXCLUSIVE_1_0, NULL, dc) < 0 ||
-	    dsig_c14n_put(dc, dv) < 0)
+	/* the reference: SHA-256 of the document without the Signature */
+	if ((dc = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(dc, EVP_sha256(), NULL) != 1 ||
+	    dsig_c14n_doc(doc, sig, XML_C14N_EXCLUSIVE_1_0, NULL,
+	    dsig_c14n_to_digest, dc) < 0 ||
+	    EVP_DigestFinal_ex(dc, md, &mdlen) != 1 ||
+	    dsig_c14n_put(dv, md, mdlen) < 0)
 		goto cleanup;
-	sc = dsig_c14n_ctx(sign_id, xmlSecTransformOperationSign, xmlsec_key,
-	    &st);
-	if (sc == NULL || dsig_c14n_push_signed_info(si, sc) < 0 ||
-	    dsig_c14n_put(sc, sv) < 0)
+	/* SignedInfo, now holding the digest, signed with SHA-256 */
+	if ((sc = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(sc, NULL, EVP_sha256(), NULL, pkey) != 1 ||
+	    dsig_c14n_si(si, dsig_c14n_to_sign, sc) < 0 ||
+	    EVP_DigestSignFinal(sc, der, &dlen) != 1)
 		goto cleanup;
+	if (ec_bytes > 0) {
+		if (dsig_c14n_ecdsa_raw(der, dlen, ec_bytes, raw) < 0 ||
+		    dsig_c14n_put(sv, raw, 2 * (size_t)ec_bytes) < 0)
+			goto cleanup;
+	} else if (dsig_c14n_put(sv, der, dlen) < 0) {
+		goto cleanup;
+	}
 	rc = 0;
 cleanup:
-	if (dc != NULL)
-		xmlSecTransformCtxDestroy(dc);
-	if (sc != NULL)
-		xmlSecTransformCtxDestroy(sc);
+	EVP_MD_CTX_free(dc);
+	EVP_MD_CTX_free(sc);
 	ERR_clear_error();
 	return rc;
 }

@@ -6,6 +6,7 @@
 #define DECLARED_DSIG_C14N_H
 
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 
 #include "err.h"
 
@@ -19,10 +20,11 @@ int dsig_c14n_verify(const struct dsig_check_info *ci, xmlDocPtr doc,
 
 /* Fills DigestValue and SignatureValue of sig, a template child of doc's
  * root with exclusive c14n for SignedInfo and one Reference URI="" with
- * the enveloped and exclusive c14n transforms, by xmlsec's digest_id and
- * sign_id transforms (xmlSecTransformId) with xmlsec_key (private).
- * 0, or -1. */
-int dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, const void *digest_id,
-    const void *sign_id, void *xmlsec_key);
+ * the enveloped and exclusive c14n transforms, SHA-256 digest and
+ * signature: the canonical bytes go straight into OpenSSL (no xmlsec
+ * transform or key per signature).  ec_bytes: the size of r and s of an
+ * ECDSA key (32 for P-256), 0 for RSA.  0, or -1. */
+int dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey,
+    int ec_bytes);
 
 #endif
