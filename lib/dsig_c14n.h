@@ -1,7 +1,9 @@
 /* dsig_c14n: the cryptographic check of a document that passed
  * dsig_check_doc(): the reference digest over the document canonicalized
- * by libxml2 with the Signature unlinked, then SignedInfo's signature, both
- * compared by xmlsec's transforms.  Internal to the dsig module. */
+ * without the Signature (lib/xc14n, or libxml2 with the Signature
+ * unlinked), then SignedInfo's signature, both compared by xmlsec's
+ * transforms; and signing the same way into OpenSSL.  Internal to the dsig
+ * module. */
 #ifndef DECLARED_DSIG_C14N_H
 #define DECLARED_DSIG_C14N_H
 
