@@ -36,9 +36,11 @@
 #                        runs of the same tree differ by up to ~10 %
 #                        (docs/performance.md, runs A and B), so a smaller
 #                        difference is not a fall that one pair of runs can
-#                        show; the figures are printed for a closer look.
+#                        show (fgn% of both runs says how much others took);
+#                        the summary also compares their CPU per declaration,
+#                        which other work moves less than decl/s.
 #                        The bench stops at once if N would not fit on the
-#                        disk (preload.sh check: ~13.5 KB per declaration)
+#                        disk (preload.sh check: ~11.5 KB per declaration)
 #   KEEP=1               keep the temporary directory (logs, outputs; with
 #                        BENCH_PRELOAD, without PostgreSQL's data directory)
 # Prints a summary and, as its last line:
@@ -311,7 +313,7 @@ run() {
 	R_FGN=$(calc %.0f "($b1 - $b0 - ($d1 - $d0) - ($p1 - $p0) - $(kv cpu_s "$L") * $TCK) * 100 / ($CORES * $TCK * ($el > 0 ? $el : 1))")
 	R_CPUCAP=$(calc %.0f "$CORES * 1e6 / ($R_DUS + $R_PUS + $R_LUS > 0 ? $R_DUS + $R_PUS + $R_LUS : 1)")
 	R_BATCH=$(calc %.1f "(${bs1:-0} - ${bs0:-0}) / ((${bc1:-0} - ${bc0:-0}) > 0 ? (${bc1:-0} - ${bc0:-0}) : 1)")
-	printf '%-19s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
+	printf '%-20s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
 		"$name" "$CONNS" "$(calc %.0f "$rate")" "$el" "$ok" "$rows" \
 		"$(kv other "$L")" "$(($(kv errors "$L") + $(kv timeouts "$L")))" \
 		"$(kv decl_per_s "$L")" "$(kv min_1s "$L")" "$(kv p50_ms "$L")" \
@@ -325,7 +327,7 @@ run() {
 # ---- (b) warm-up, (c) 20 items, (d) 5 items, (e) 20 items at 70% ------------
 run warmup "$D20" 0 "$WARMUP"
 run 20-item-max "$D20" 0 "$SECONDS_RUN"
-L20=$R_LINE; ROWS20=$R_ROWS; OK20=$R_OK
+L20=$R_LINE; ROWS20=$R_ROWS; OK20=$R_OK; DUS20=$R_DUS; PUS20=$R_PUS
 run 5-item-max "$D5" 0 "$SECONDS_RUN"
 L5=$R_LINE
 RATE70=$(calc %.0f "$(kv decl_per_s "$L20") * 0.7")
@@ -341,7 +343,7 @@ if [ "$PRELOAD" -gt 0 ]; then
 	sh "$PRELOAD_SH" load "$PRELOAD" >"$TDIR/preload.out" || die "the preload failed"
 	LPRE=$(tail -n 1 "$TDIR/preload.out")
 	run "20-item-max-${PRELOAD_NAME}rows" "$D20" 0 "$SECONDS_RUN" keep
-	LP=$R_LINE; ROWSP=$R_ROWS; OKP=$R_OK
+	LP=$R_LINE; ROWSP=$R_ROWS; OKP=$R_OK; DUSP=$R_DUS; PUSP=$R_PUS
 fi
 HWM_LOAD=$(daemon_kb VmHWM)
 
@@ -388,7 +390,7 @@ P99=$(kv p99_ms "$L20")
 	grep -v '^ceiling: docs=' "$TDIR/ceiling5.out" | sed 's/^ceiling: /  /'
 	echo "  => ceiling_per_s=$CEIL5_S on $CORES cores (5-item run: $(calc %.2f "$(kv decl_per_s "$L5") / ($CEIL5_S > 0 ? $CEIL5_S : 1)") of it)"
 	echo
-	printf '%-19s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
+	printf '%-20s %5s %5s %6s %7s %7s %5s %4s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %7s %s\n' \
 		run conns rate secs 202s rows other err decl/s min1s p50ms p90ms p99ms maxms \
 		dmn_us pg_us lg_us cpu/s batch fgn%/max check
 	cat "$RESULTS"
@@ -403,11 +405,13 @@ P99=$(kv p99_ms "$L20")
 	if [ "$PRELOAD" -gt 0 ]; then
 		echo "preloaded: $PRELOAD declarations in $(kv load_s "$LPRE") s (+ $(kv vacuum_s "$LPRE") s VACUUM (ANALYZE) and CHECKPOINT);" \
 			"database $(calc %.1f "$(kv db_bytes "$LPRE") / 1073741824") GB, data directory +$(calc %.1f "$(kv disk_bytes "$LPRE") / 1073741824") GB"
+		# CPU per declaration: less sensitive to other work than decl/s
+		echo "  20-item on $PRELOAD_NAME rows against empty, CPU per declaration: PostgreSQL $PUSP us vs $PUS20 us, daemon $DUSP us vs $DUS20 us"
 	fi
 	echo "daemon RSS: ${RSS0:-?} kB before the idle run, max $RSS_IDLE kB while $IDLE connections were held; peak (VmHWM) $HWM kB, after the load runs $HWM_LOAD kB"
 	echo
 	echo "targets (issue #6):"
-	t() { printf '  %-46s %-12s %s\n' "$1" "$2" "$3"; }
+	t() { printf '  %-46s %-17s %s\n' "$1" "$2" "$3"; }
 	t "20-item >= 2000/s for ${SECONDS_RUN}s" "$DPS/s" "$(calc %s "$DPS >= 2000 ? \"met\" : \"MISSED\"")"
 	t "20-item >= 80% of the ceiling" "$RATIO" "$(calc %s "$RATIO >= 0.8 ? \"met\" : \"MISSED\"")"
 	t "5-item >= 4000/s" "$(kv decl_per_s "$L5")/s" "$(calc %s "$(kv decl_per_s "$L5") >= 4000 ? \"met\" : \"MISSED\"")"
