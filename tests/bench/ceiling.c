@@ -13,7 +13,10 @@
  * extraction, business rules and risk lane, MRN, receipt built, signed and
  * serialized, and for a green lane with automatic release (the daemon's
  * default) the second, release acknowledgement, as daemon/work.c does it; thread CPU time, first per stage
- * (instrumented pass) and then in total (clean pass, the figure used).
+ * (instrumented pass) and then in total (clean passes: the fastest of
+ * CEIL_PASSES is the figure used, so that a pass slowed by something else
+ * on the machine, or by the hypervisor, does not lower the ceiling and
+ * flatter the ratio).
  * (2) the database alone: the same declarations stored through the real
  * declared_store_batch() function as daemon/batch.c calls it, --batch
  * per call and transaction, libpq pipeline mode,
@@ -50,6 +53,7 @@
 
 #define CEIL_FILE_MAX (16u << 20)
 #define CEIL_ID_BASE 9000000000000LL
+#define CEIL_PASSES 3 /* clean passes; the fastest counts */
 
 static const char *const ceil_stage[ST_N] = { "sha256", "parse", "match",
 	"verify", "validate", "extract", "rules", "receipt_build",
@@ -180,13 +184,22 @@ ceil_run(const struct ceil_opts *o)
 			fprintf(stderr, "ceiling: %s was not accepted\n", names[i]);
 			goto done;
 		}
-	/* clean pass: the figure */
-	c0 = ceil_cpu();
-	w0 = ceil_wall();
-	for (i = 0; i < n; i++)
-		ceil_one(&env, &docs[i], CEIL_ID_BASE + (int64_t)i, NULL, 0);
-	daemon_us = (ceil_cpu() - c0) / (double)n;
-	wall_us = (ceil_wall() - w0) / (double)n;
+	/* clean passes: the fastest is the figure */
+	daemon_us = wall_us = 0;
+	for (k = 0; k < CEIL_PASSES; k++) {
+		double cpu, wall;
+
+		c0 = ceil_cpu();
+		w0 = ceil_wall();
+		for (i = 0; i < n; i++)
+			ceil_one(&env, &docs[i], CEIL_ID_BASE + (int64_t)i, NULL, 0);
+		cpu = (ceil_cpu() - c0) / (double)n;
+		wall = (ceil_wall() - w0) / (double)n;
+		if (k == 0 || cpu < daemon_us) {
+			daemon_us = cpu;
+			wall_us = wall;
+		}
+	}
 	for (i = 0; i < n; i++)
 		rbytes += docs[i].resp_len + docs[i].resp2_len;
 	printf("ceiling: %zu documents, %.0f bytes on average; their receipts "
@@ -199,7 +212,8 @@ ceil_run(const struct ceil_opts *o)
 	}
 	printf(" (instrumented total %.1f)\n", inst / (double)n);
 	printf("ceiling: daemon path %.1f us CPU (%.1f us wall) per document on "
-	    "one core = %.0f/s per core\n", daemon_us, wall_us, 1e6 / daemon_us);
+	    "one core, fastest of %d passes = %.0f/s per core\n", daemon_us,
+	    wall_us, CEIL_PASSES, 1e6 / daemon_us);
 	fflush(stdout);
 	if (o->conninfo != NULL) {
 		if (ceil_db(o->conninfo, o->pidfile, docs, n, (size_t)o->batch,
