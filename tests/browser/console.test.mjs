@@ -116,8 +116,13 @@ let declId;
 test('an officer finds the declaration by its LRN', async () => {
   await page.fill('#f-lrn', LRN);
   await page.click('#search-button');
+  // the console lists the latest declarations before the search, this one
+  // among them: wait for the search's answer to replace that list
+  await page.waitForFunction((lrn) => {
+    const rows = document.querySelectorAll('#results-body tr');
+    return rows.length === 1 && rows[0].textContent.includes(lrn);
+  }, LRN, { timeout: 10000 });
   const row = page.locator('#results-body tr', { hasText: LRN });
-  await row.waitFor();
   assert.equal(await page.locator('#results-body tr').count(), 1);
   declId = await row.getAttribute('data-id');
   assert.match(declId, /^[0-9]+$/);
