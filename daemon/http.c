@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "tls.h"
+
+#define HTTP_BACKLOG 4096 /* connections the kernel holds until accept() */
 
 int
 http_split_hostport(const char *s, char *host, size_t cap, int *port)
@@ -271,6 +274,13 @@ http_bind(struct evhttp *h, const char *what, const char *addr, struct errs *e)
 	if (setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one)) != 0)
 		log_warn("msg=\"cannot set TCP_NODELAY\" listener=%s", what);
+	/* evhttp listens with a backlog of 128: a burst of connections beyond
+	 * it (thousands of clients reconnecting, or opening handshakes that
+	 * never finish) has its SYNs dropped and retried by the clients 1, 3,
+	 * 7 s later.  listen() again raises it (the kernel caps it at
+	 * net.core.somaxconn). */
+	if (listen(evhttp_bound_socket_get_fd(bs), HTTP_BACKLOG) != 0)
+		log_warn("msg=\"cannot raise the listen backlog\" listener=%s", what);
 	log_info("msg=\"listening\" listener=%s address=%s", what, addr);
 	return 0;
 }
