@@ -377,7 +377,7 @@ dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey, int ec_bytes)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], der[DSIG_C14N_MAX_SIG];
 	unsigned char raw[DSIG_C14N_MAX_SIG];
-	EVP_MD_CTX *dc = NULL, *sc = NULL;
+	EVP_MD_CTX *mc;
 	xmlNodePtr si, ref, dv, sv;
 	unsigned int mdlen = 0;
 	size_t dlen = sizeof(der);
@@ -390,19 +390,21 @@ dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey, int ec_bytes)
 	if (dv == NULL || sv == NULL || sig->parent != xmlDocGetRootElement(doc) ||
 	    ec_bytes < 0 || 2 * ec_bytes > (int)sizeof(raw))
 		return -1;
+	if ((mc = EVP_MD_CTX_new()) == NULL)
+		return -1;
 	/* the reference: SHA-256 of the document without the Signature */
-	if ((dc = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(dc, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1 ||
 	    dsig_c14n_doc(doc, sig, XML_C14N_EXCLUSIVE_1_0, NULL,
-	    dsig_c14n_to_digest, dc) < 0 ||
-	    EVP_DigestFinal_ex(dc, md, &mdlen) != 1 ||
+	    dsig_c14n_to_digest, mc) < 0 ||
+	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1 ||
 	    dsig_c14n_put(dv, md, mdlen) < 0)
 		goto cleanup;
-	/* SignedInfo, now holding the digest, signed with SHA-256 */
-	if ((sc = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(sc, NULL, EVP_sha256(), NULL, pkey) != 1 ||
-	    dsig_c14n_si(si, dsig_c14n_to_sign, sc) < 0 ||
-	    EVP_DigestSignFinal(sc, der, &dlen) != 1)
+	/* SignedInfo, now holding the digest, signed with SHA-256, by the
+	 * same context */
+	if (EVP_MD_CTX_reset(mc) != 1 ||
+	    EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, pkey) != 1 ||
+	    dsig_c14n_si(si, dsig_c14n_to_sign, mc) < 0 ||
+	    EVP_DigestSignFinal(mc, der, &dlen) != 1)
 		goto cleanup;
 	if (ec_bytes > 0) {
 		if (dsig_c14n_ecdsa_raw(der, dlen, ec_bytes, raw) < 0 ||
@@ -413,8 +415,7 @@ dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey, int ec_bytes)
 	}
 	rc = 0;
 cleanup:
-	EVP_MD_CTX_free(dc);
-	EVP_MD_CTX_free(sc);
+	EVP_MD_CTX_free(mc);
 	ERR_clear_error();
 	return rc;
 }
