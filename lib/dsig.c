@@ -223,11 +223,10 @@ dsig_verify(const struct dsig_trust *t, const struct dsig_policy *pol,
 		goto cleanup;
 	if ((leaf = dsig_x509_leaf(certs, ci.key_info, e)) == NULL)
 		goto cleanup;
-	if (pol != NULL && pol->at != 0 ?
-	    dsig_x509_verify(t->store, t->has_crl, pol->at, leaf, certs,
-	    ci.key_info, e) < 0 :
-	    dsig_x509_verify_now(t->certs, t->store, t->has_crl, leaf, certs,
-	    ci.key_info, e) < 0)
+	/* out is filled here (from the cache for a known signer), cleared
+	 * again below if a later check fails */
+	if (dsig_x509_signer(t->certs, t->store, t->has_crl, pol != NULL ?
+	    pol->at : 0, leaf, certs, ci.key_info, out, e) < 0)
 		goto cleanup;
 	pkey = X509_get0_pubkey(leaf);
 	if (pkey == NULL) {
@@ -238,13 +237,13 @@ dsig_verify(const struct dsig_trust *t, const struct dsig_policy *pol,
 	if (dsig_check_key(&ci, pkey, legacy, e) < 0 ||
 	    dsig_crypto(&ci, pol, doc, pkey, e) < 0)
 		goto cleanup;
-	if (out != NULL) {
-		dsig_x509_describe(leaf, out);
+	if (out != NULL)
 		snprintf(out->algorithm, sizeof(out->algorithm), "%s",
 		    ci.sig_uri);
-	}
 	rc = 0;
 cleanup:
+	if (rc != 0 && out != NULL)
+		memset(out, 0, sizeof(*out));
 	sk_X509_pop_free(certs, X509_free);
 	ERR_clear_error();
 	return rc;

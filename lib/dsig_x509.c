@@ -24,11 +24,14 @@ struct dsig_x509_slot {
 	X509 *x;
 	unsigned long used;
 	time_t verified_until;   /* chain verified now; 0 = not known */
+	int described;           /* who is x's dsig_x509_describe */
+	struct dsig_result who;  /* party, subject, fingerprint */
 };
 
 struct dsig_x509_cache {
 	pthread_mutex_t mu;
 	unsigned long tick;
+	unsigned long verified, described;   /* recorded, for tests */
 	struct dsig_x509_slot slot[DSIG_X509_CACHE];
 };
 
@@ -55,6 +58,16 @@ dsig_x509_cache_free(struct dsig_x509_cache *c)
 		X509_free(c->slot[i].x);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
+}
+
+void
+dsig_x509_cache_counts(struct dsig_x509_cache *c, unsigned long *verified,
+    unsigned long *described)
+{
+	pthread_mutex_lock(&c->mu);
+	*verified = c->verified;
+	*described = c->described;
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* The cached certificate with this digest (one more reference), or NULL. */
@@ -101,6 +114,7 @@ dsig_x509_cache_put(struct dsig_x509_cache *c, const unsigned char *md,
 		memcpy(c->slot[lru].md, md, sizeof(c->slot[lru].md));
 		c->slot[lru].x = x;
 		c->slot[lru].verified_until = 0;
+		c->slot[lru].described = 0;
 		c->slot[lru].used = ++c->tick;
 		x = NULL;
 	}
@@ -109,21 +123,27 @@ dsig_x509_cache_put(struct dsig_x509_cache *c, const unsigned char *md,
 	X509_free(x);
 }
 
-static int
-dsig_x509_b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* Value of each byte in base64: 0-63, 64 for the whitespace skipped, 65
+ * for '=', 66 for any other byte (a table: the text of a certificate is
+ * decoded for every document). */
+static const unsigned char dsig_x509_b64tab[256] = {
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 64, 64, 66, 66, 64, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	64, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 62, 66, 66, 66, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 66, 66, 65, 66, 66,
+	66, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 66, 66, 66, 66, 66,
+	66, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+};
 
 /* Strict base64 (whitespace ignored, '=' only at the end).  Returns the
  * decoded length or -1. */
@@ -135,14 +155,14 @@ dsig_x509_b64(const char *s, unsigned char *out, size_t cap)
 	int bits = 0, pad = 0, v;
 
 	for (; *s != '\0'; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		v = dsig_x509_b64tab[(unsigned char)*s];
+		if (v == 64)
 			continue;
-		if (*s == '=') {
+		if (v == 65) {
 			pad++;
 			continue;
 		}
-		v = dsig_x509_b64val((unsigned char)*s);
-		if (v < 0 || pad > 0)
+		if (v == 66 || pad > 0)
 			return -1;
 		acc = (acc << 6) | (unsigned long)v;
 		bits += 6;
@@ -438,49 +458,95 @@ fail:
 	return NULL;
 }
 
-/* The slot of md's verified-until time, under the cache lock: read (set
- * 0) or write. */
-static time_t
-dsig_x509_cache_verified(struct dsig_x509_cache *c, const unsigned char *md,
-    int set, time_t until)
+/* What the cache holds for the certificate x (by identity: the object
+ * dsig_x509_cache_get returned): its verified-until time in *until and,
+ * when who is not NULL and it has one, its description in who.  -1 when x
+ * is not cached (evicted, or another thread's copy), 1 when described. */
+static int
+dsig_x509_cache_peek(struct dsig_x509_cache *c, const X509 *x,
+    time_t *until, struct dsig_result *who)
 {
-	time_t v = 0;
+	struct dsig_x509_slot *s;
+	int i, rc = -1;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < DSIG_X509_CACHE && rc < 0; i++) {
+		s = &c->slot[i];
+		if (s->x != x)
+			continue;
+		*until = s->verified_until;
+		rc = who != NULL && s->described;
+		if (rc) {
+			memcpy(who->party, s->who.party, sizeof(who->party));
+			memcpy(who->subject, s->who.subject,
+			    sizeof(who->subject));
+			memcpy(who->fingerprint, s->who.fingerprint,
+			    sizeof(who->fingerprint));
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+/* Records with x, if still cached, its verified-until time (unless 0) and
+ * its description (unless who is NULL). */
+static void
+dsig_x509_cache_note(struct dsig_x509_cache *c, const X509 *x,
+    time_t until, const struct dsig_result *who)
+{
+	struct dsig_x509_slot *s;
 	int i;
 
 	pthread_mutex_lock(&c->mu);
-	for (i = 0; i < DSIG_X509_CACHE; i++)
-		if (c->slot[i].x != NULL &&
-		    memcmp(c->slot[i].md, md, sizeof(c->slot[i].md)) == 0) {
-			if (set)
-				c->slot[i].verified_until = until;
-			v = c->slot[i].verified_until;
-			break;
+	for (i = 0; i < DSIG_X509_CACHE; i++) {
+		s = &c->slot[i];
+		if (s->x != x)
+			continue;
+		if (until != 0) {
+			s->verified_until = until;
+			c->verified++;
 		}
+		if (who != NULL) {
+			memcpy(s->who.party, who->party, sizeof(s->who.party));
+			memcpy(s->who.subject, who->subject,
+			    sizeof(s->who.subject));
+			memcpy(s->who.fingerprint, who->fingerprint,
+			    sizeof(s->who.fingerprint));
+			s->described = 1;
+			c->described++;
+		}
+		break;
+	}
 	pthread_mutex_unlock(&c->mu);
-	return v;
 }
 
 int
-dsig_x509_verify_now(struct dsig_x509_cache *cache, X509_STORE *store,
-    int crl, X509 *leaf, STACK_OF(X509) *certs, xmlNodePtr where,
-    struct errs *e)
+dsig_x509_signer(struct dsig_x509_cache *cache, X509_STORE *store, int crl,
+    time_t at, X509 *leaf, STACK_OF(X509) *certs, xmlNodePtr where,
+    struct dsig_result *who, struct errs *e)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	unsigned int mdlen = 0;
-	time_t now = time(NULL), until;
+	time_t now = time(NULL), until = 0, fresh = 0;
+	struct dsig_result *made = NULL;
 	struct tm na;
+	int known = -1;
 
-	if (cache == NULL || X509_digest(leaf, EVP_sha256(), md, &mdlen) != 1 ||
-	    mdlen != sizeof(md))
-		return dsig_x509_verify(store, crl, 0, leaf, certs, where, e);
-	if (dsig_x509_cache_verified(cache, md, 0, 0) > now)
-		return 0;
-	if (dsig_x509_verify(store, crl, 0, leaf, certs, where, e) != 0)
-		return -1;
-	until = now + DSIG_X509_VERIFIED_S;
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &na) == 1 &&
-	    timegm(&na) < until)
-		until = timegm(&na);
-	dsig_x509_cache_verified(cache, md, 1, until);
+	if (cache != NULL)
+		known = dsig_x509_cache_peek(cache, leaf, &until, who);
+	if (at != 0 || until <= now) {
+		if (dsig_x509_verify(store, crl, at, leaf, certs, where, e) != 0)
+			return -1;
+		if (at == 0) {
+			fresh = now + DSIG_X509_VERIFIED_S;
+			if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &na) == 1 &&
+			    timegm(&na) < fresh)
+				fresh = timegm(&na);
+		}
+	}
+	if (who != NULL && known != 1) {
+		dsig_x509_describe(leaf, who);
+		made = who;
+	}
+	if (known >= 0 && (fresh != 0 || made != NULL))
+		dsig_x509_cache_note(cache, leaf, fresh, made);
 	return 0;
 }
