@@ -160,27 +160,17 @@ work_env_free(struct work_env *env)
 	free(env);
 }
 
-/* Builds, signs and serializes a Response into *out. */
+/* Writes and signs a Response into *out. */
 static int
 work_sign(const struct work_env *env, const struct ack_info *ai, char **out,
     size_t *len)
 {
-	xmlDocPtr doc;
 	struct errs se;
-	int rc = -1;
+	int rc;
 
 	err_init(&se);
-	if ((doc = ack_build(ai)) == NULL)
-		goto done;
-	if (dsig_sign(env->signer, doc, &se) != 0)
-		goto done;
 	free(*out);
-	*out = NULL;
-	if (ack_serialize(doc, out, len) != 0)
-		goto done;
-	rc = 0;
-done:
-	xmlFreeDoc(doc);
+	rc = ack_sign(ai, env->signer, out, len, &se);
 	err_clear(&se);
 	return rc;
 }

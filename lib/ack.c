@@ -1,9 +1,11 @@
-/* ack: builds Response documents (xsd/response.xsd) with libxml2.
- * Every text that ends up in a Response goes through ack_text(), which
+/* ack: writes Response documents (xsd/response.xsd) directly in exclusive
+ * canonical form, so that signing needs no tree and no c14n pass: the
+ * digest is taken over the bytes as written (dsig_sign_c14n).  Every text that ends up in a Response goes through ack_text(), which
  * keeps only valid UTF-8 XML characters and bounds the length, so that a
  * Response always serializes, re-parses and validates whatever the
  * submitted document or an error message contained. */
 #include "ack.h"
+#include "dsig.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxml/parser.h>
 #include <openssl/evp.h>
 
 /* Byte caps of each field (the schema's maxLength are the same or larger). */
@@ -97,20 +100,91 @@ ack_text(char *dst, size_t max, const char *src)
 	return out;
 }
 
-/* Adds <name>text</name> under parent; text is cleaned and capped at max
- * bytes.  Returns the new element or NULL (allocation failure). */
-static xmlNodePtr
-ack_add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,
-    size_t max)
+/* The Response being written, in exclusive canonical form (what c14n
+ * would make of the tree: no self-closing tags, c14n escaping, the one
+ * namespace declared on the root).  A write past ACK_DOC_MAX or a failed
+ * allocation sets failed; the writer checks it once at the end. */
+struct ack_out {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+#define ACK_DOC_MAX (1024 * 1024)
+
+static void
+ack_put(struct ack_out *o, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (o->failed)
+		return;
+	if (n > o->cap - o->len) {
+		cap = o->cap > 0 ? o->cap : 1024;
+		while (cap - o->len < n && cap < ACK_DOC_MAX)
+			cap *= 2;
+		if (cap - o->len < n || (p = realloc(o->p, cap)) == NULL) {
+			o->failed = 1;
+			return;
+		}
+		o->p = p;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void
+ack_puts(struct ack_out *o, const char *s)
+{
+	ack_put(o, s, strlen(s));
+}
+
+/* text, cleaned and capped at max bytes, escaped as c14n escapes text. */
+static void
+ack_put_text(struct ack_out *o, const char *text, size_t max)
 {
 	char buf[ACK_BUF];
+	const char *p, *run, *esc;
 
-	if (text == NULL)
-		return xmlNewChild(parent, ns, BAD_CAST name, NULL);
 	if (max >= sizeof(buf))
 		max = sizeof(buf) - 1;
 	ack_text(buf, max, text);
-	return xmlNewTextChild(parent, ns, BAD_CAST name, BAD_CAST buf);
+	for (p = run = buf; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': esc = "&amp;"; break;
+		case '<': esc = "&lt;"; break;
+		case '>': esc = "&gt;"; break;
+		case '\r': esc = "&#xD;"; break;
+		default: continue;
+		}
+		ack_put(o, run, (size_t)(p - run));
+		ack_puts(o, esc);
+		run = p + 1;
+	}
+	ack_put(o, run, (size_t)(p - run));
+}
+
+static void
+ack_end(struct ack_out *o, const char *name)
+{
+	ack_puts(o, "</");
+	ack_puts(o, name);
+	ack_puts(o, ">");
+}
+
+/* <name>text</name>; text NULL: only the start tag. */
+static void
+ack_add(struct ack_out *o, const char *name, const char *text, size_t max)
+{
+	ack_puts(o, "<");
+	ack_puts(o, name);
+	ack_puts(o, ">");
+	if (text == NULL)
+		return;
+	ack_put_text(o, text, max);
+	ack_end(o, name);
 }
 
 static int
@@ -119,96 +193,73 @@ ack_set(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
-static int
-ack_add_declaration(xmlNodePtr root, xmlNsPtr ns, const struct ack_info *ai,
+static void
+ack_add_declaration(struct ack_out *o, const struct ack_info *ai,
     const char *issued)
 {
-	xmlNodePtr d, st;
-
 	if (!ack_set(ai->declaration_id) && !ack_set(ai->mrn) &&
 	    !ack_set(ai->status) && !ack_set(ai->lane))
-		return 0;
-	if ((d = ack_add(root, ns, "Declaration", NULL, 0)) == NULL)
-		return -1;
-	if (ack_set(ai->declaration_id) &&
-	    ack_add(d, ns, "ID", ai->declaration_id, ACK_REF_MAX) == NULL)
-		return -1;
-	if (ack_set(ai->mrn) && ack_add(d, ns, "MRN", ai->mrn, ACK_REF_MAX) == NULL)
-		return -1;
+		return;
+	ack_add(o, "Declaration", NULL, 0);
+	if (ack_set(ai->declaration_id))
+		ack_add(o, "ID", ai->declaration_id, ACK_REF_MAX);
+	if (ack_set(ai->mrn))
+		ack_add(o, "MRN", ai->mrn, ACK_REF_MAX);
 	if (ack_set(ai->status)) {
-		if ((st = ack_add(d, ns, "Status", NULL, 0)) == NULL ||
-		    ack_add(st, ns, "NameCode", ai->status, ACK_REF_MAX) == NULL ||
-		    ack_add(st, ns, "EffectiveDateTime", issued, ACK_REF_MAX) == NULL)
-			return -1;
+		ack_add(o, "Status", NULL, 0);
+		ack_add(o, "NameCode", ai->status, ACK_REF_MAX);
+		ack_add(o, "EffectiveDateTime", issued, ACK_REF_MAX);
+		ack_end(o, "Status");
 	}
-	if (ack_set(ai->lane) && ack_add(d, ns, "Lane", ai->lane, ACK_REF_MAX) == NULL)
-		return -1;
-	return 0;
+	if (ack_set(ai->lane))
+		ack_add(o, "Lane", ai->lane, ACK_REF_MAX);
+	ack_end(o, "Declaration");
 }
 
-static int
-ack_add_error(xmlNodePtr root, xmlNsPtr ns, const char *code, const char *msg,
+static void
+ack_add_error(struct ack_out *o, const char *code, const char *msg,
     const char *pointer, int line)
 {
-	xmlNodePtr er;
 	char num[24];
 
-	if ((er = ack_add(root, ns, "Error", NULL, 0)) == NULL ||
-	    ack_add(er, ns, "ValidationCode", ack_set(code) ? code : "UNKNOWN",
-	    ACK_CODE_MAX) == NULL ||
-	    ack_add(er, ns, "Description", msg != NULL ? msg : "", ACK_MSG_MAX) == NULL)
-		return -1;
-	if (ack_set(pointer) &&
-	    ack_add(er, ns, "Pointer", pointer, ACK_MSG_MAX) == NULL)
-		return -1;
+	ack_add(o, "Error", NULL, 0);
+	ack_add(o, "ValidationCode", ack_set(code) ? code : "UNKNOWN",
+	    ACK_CODE_MAX);
+	ack_add(o, "Description", msg != NULL ? msg : "", ACK_MSG_MAX);
+	if (ack_set(pointer))
+		ack_add(o, "Pointer", pointer, ACK_MSG_MAX);
 	if (line > 0) {
 		snprintf(num, sizeof(num), "%d", line);
-		if (ack_add(er, ns, "Line", num, ACK_REF_MAX) == NULL)
-			return -1;
+		ack_add(o, "Line", num, ACK_REF_MAX);
 	}
-	return 0;
+	ack_end(o, "Error");
 }
 
-static int
-ack_add_errors(xmlNodePtr root, xmlNsPtr ns, const struct errs *e)
+static void
+ack_add_errors(struct ack_out *o, const struct errs *e)
 {
 	char msg[80];
 	size_t i;
 
 	if (e == NULL)
-		return 0;
+		return;
 	for (i = 0; i < e->n && i < ERR_LIST_CAP; i++) {
 		const struct err_item *it = &e->v[i];
 
-		if (ack_add_error(root, ns, it->code, it->msg, it->pointer,
-		    it->line) == -1)
-			return -1;
+		ack_add_error(o, it->code, it->msg, it->pointer, it->line);
 	}
 	if (e->dropped > 0) {
 		snprintf(msg, sizeof(msg), "%zu more errors not listed", e->dropped);
-		if (ack_add_error(root, ns, "ERRORS_TRUNCATED", msg, NULL, 0) == -1)
-			return -1;
+		ack_add_error(o, "ERRORS_TRUNCATED", msg, NULL, 0);
 	}
-	return 0;
 }
 
-xmlDocPtr
-ack_build(const struct ack_info *ai)
+/* The Response up to the root's end tag (ACK_END) into o.  0, or -1. */
+static int
+ack_write(const struct ack_info *ai, struct ack_out *o)
 {
-	xmlDocPtr doc;
-	xmlNodePtr root, n;
-	xmlNsPtr ns;
 	char now[40];
 	const char *issued;
-
-	if ((doc = xmlNewDoc(BAD_CAST "1.0")) == NULL)
-		return NULL;
-	if ((root = xmlNewDocNode(doc, NULL, BAD_CAST "Response", NULL)) == NULL)
-		goto fail;
-	xmlDocSetRootElement(doc, root);
-	if ((ns = xmlNewNs(root, BAD_CAST ACK_NS, NULL)) == NULL)
-		goto fail;
-	xmlSetNs(root, ns);
 
 	if (ack_set(ai->issued)) {
 		issued = ai->issued;
@@ -216,33 +267,60 @@ ack_build(const struct ack_info *ai)
 		ack_now(now, sizeof(now));
 		issued = now;
 	}
-	if (ack_add(root, ns, "FunctionCode",
+	ack_puts(o, "<Response xmlns=\"" ACK_NS "\">");
+	ack_add(o, "FunctionCode",
 	    ack_set(ai->function_code) ? ai->function_code : ACK_ERROR,
-	    ACK_REF_MAX) == NULL)
-		goto fail;
-	if (ack_set(ai->lrn) &&
-	    ack_add(root, ns, "FunctionalReferenceID", ai->lrn, ACK_REF_MAX) == NULL)
-		goto fail;
-	if (ack_add(root, ns, "IssueDateTime", issued, ACK_REF_MAX) == NULL)
-		goto fail;
-	if (ack_add_declaration(root, ns, ai, issued) == -1)
-		goto fail;
-	if (ack_set(ai->reason) &&
-	    ack_add(root, ns, "AdditionalInformation", ai->reason,
-	    ACK_REASON_MAX) == NULL)
-		goto fail;
-	if (ack_add_errors(root, ns, ai->errors) == -1)
-		goto fail;
+	    ACK_REF_MAX);
+	if (ack_set(ai->lrn))
+		ack_add(o, "FunctionalReferenceID", ai->lrn, ACK_REF_MAX);
+	ack_add(o, "IssueDateTime", issued, ACK_REF_MAX);
+	ack_add_declaration(o, ai, issued);
+	if (ack_set(ai->reason))
+		ack_add(o, "AdditionalInformation", ai->reason, ACK_REASON_MAX);
+	ack_add_errors(o, ai->errors);
 	if (ack_set(ai->digest_hex)) {
-		if ((n = ack_add(root, ns, "SubmittedDocumentDigest", ai->digest_hex,
-		    ACK_REF_MAX)) == NULL ||
-		    xmlNewProp(n, BAD_CAST "algorithm", BAD_CAST "sha256") == NULL)
-			goto fail;
+		ack_puts(o, "<SubmittedDocumentDigest algorithm=\"sha256\">");
+		ack_put_text(o, ai->digest_hex, ACK_REF_MAX);
+		ack_end(o, "SubmittedDocumentDigest");
 	}
+	return o->failed ? -1 : 0;
+}
+
+#define ACK_END "</Response>"
+#define ACK_PROLOG "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+xmlDocPtr
+ack_build(const struct ack_info *ai)
+{
+	struct ack_out o = { NULL, 0, 0, 0 };
+	xmlDocPtr doc = NULL;
+
+	ack_write(ai, &o);
+	ack_puts(&o, ACK_END);
+	if (!o.failed && o.len <= (size_t)ACK_DOC_MAX)
+		doc = xmlReadMemory(o.p, (int)o.len, NULL, "UTF-8",
+		    XML_PARSE_NONET);
+	free(o.p);
 	return doc;
-fail:
-	xmlFreeDoc(doc);
-	return NULL;
+}
+
+int
+ack_sign(const struct ack_info *ai, const struct dsig_signer *s, char **out,
+    size_t *len, struct errs *e)
+{
+	struct ack_out o = { NULL, 0, 0, 0 };
+	int rc = -1;
+
+	*out = NULL;
+	*len = 0;
+	if (ack_write(ai, &o) < 0) {
+		err_add(e, "DSIG_SIGN", 0, "", "cannot write the Response");
+		goto cleanup;
+	}
+	rc = dsig_sign_c14n(s, ACK_PROLOG, o.p, o.len, ACK_END, out, len, e);
+cleanup:
+	free(o.p);
+	return rc;
 }
 
 int

@@ -1,6 +1,7 @@
 /* ack: Response documents (acknowledgements), aligned with the WCO RES
- * message, in the project's namespace (xsd/response.xsd).  Built here,
- * signed by dsig_sign, serialized for the wire and the outbox. */
+ * message, in the project's namespace (xsd/response.xsd): written here in
+ * canonical form and signed in one pass (ack_sign), for the wire and the
+ * outbox. */
 #ifndef DECLARED_ACK_H
 #define DECLARED_ACK_H
 
@@ -36,7 +37,16 @@ struct ack_info {
 	const struct errs *errors; /* NULL ok */
 };
 
-/* Builds an unsigned Response document; NULL only on allocation failure. */
+struct dsig_signer;
+
+/* The signed Response of ai: XML declaration, the document, the enveloped
+ * signature of s as the root's last child.  *out is malloc'd and
+ * NUL-terminated.  0, or -1 with DSIG_SIGN. */
+int ack_sign(const struct ack_info *ai, const struct dsig_signer *s,
+    char **out, size_t *len, struct errs *e);
+
+/* The same Response unsigned, as a tree (what ack_sign signs, parsed);
+ * NULL only on allocation failure. */
 xmlDocPtr ack_build(const struct ack_info *ai);
 
 /* Serializes doc as UTF-8 with an XML declaration into a malloc'd buffer.

@@ -552,6 +552,123 @@ cleanup:
 	return rc;
 }
 
+/* SignedInfo after its start tag, in exclusive canonical form, around
+ * the SignatureMethod URI and the DigestValue. */
+#define DSIG_SI_OPEN "<ds:SignedInfo"
+#define DSIG_SI_NS " xmlns:ds=\"" DSIG_NS "\""
+#define DSIG_SI_A ">" \
+	"<ds:CanonicalizationMethod Algorithm=\"" DSIG_EXC_NS "\">" \
+	"</ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\""
+#define DSIG_SI_B "\"></ds:SignatureMethod><ds:Reference URI=\"\">" \
+	"<ds:Transforms><ds:Transform Algorithm=\"" DSIG_NS \
+	"enveloped-signature\"></ds:Transform><ds:Transform Algorithm=\"" \
+	DSIG_EXC_NS "\"></ds:Transform></ds:Transforms><ds:DigestMethod " \
+	"Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\">" \
+	"</ds:DigestMethod><ds:DigestValue>"
+#define DSIG_SI_C "</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+#define DSIG_ALG_ECDSA "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+#define DSIG_ALG_RSA "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+#define DSIG_B64_MAX ((DSIG_C14N_MAX_SIG + 2) / 3 * 4 + 1)
+
+/* Appends n bytes to the buffer at *p (length *len, room *cap); -1 when
+ * it would pass cap. */
+static int
+dsig_put(char *p, size_t *len, size_t cap, const char *s, size_t n)
+{
+	if (n > cap - *len)
+		return -1;
+	memcpy(p + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+#define DSIG_PUTS(p, len, cap, s) dsig_put((p), (len), (cap), (s), strlen(s))
+
+int
+dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
+    const char *head, size_t head_len, const char *tail, char **out,
+    size_t *len, struct errs *e)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], sv[DSIG_C14N_MAX_SIG];
+	char dv64[DSIG_B64_MAX], sv64[DSIG_B64_MAX], *si = NULL, *o = NULL;
+	const char *alg;
+	size_t silen = 0, sicap, svlen = sizeof(sv), olen = 0, ocap, tlen;
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *mc = NULL;
+	int i, rc = -1;
+
+	*out = NULL;
+	*len = 0;
+	if (s == NULL || head == NULL || tail == NULL) {
+		err_add(e, "DSIG_SIGN", 0, "", "no signer or no document");
+		return -1;
+	}
+	tlen = strlen(tail);
+	alg = s->ec ? DSIG_ALG_ECDSA : DSIG_ALG_RSA;
+	/* the reference: the document without its Signature, as given */
+	if ((mc = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(mc, head, head_len) != 1 ||
+	    EVP_DigestUpdate(mc, tail, tlen) != 1 ||
+	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1)
+		goto fail;
+	EVP_EncodeBlock((unsigned char *)dv64, md, (int)mdlen);
+	/* SignedInfo as exclusive c14n sees it: ds declared on itself */
+	sicap = sizeof(DSIG_SI_OPEN DSIG_SI_NS DSIG_SI_A DSIG_SI_B DSIG_SI_C) +
+	    strlen(alg) + strlen(dv64);
+	if ((si = malloc(sicap)) == NULL ||
+	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_OPEN DSIG_SI_NS DSIG_SI_A) < 0 ||
+	    DSIG_PUTS(si, &silen, sicap, alg) < 0 ||
+	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_B) < 0 ||
+	    DSIG_PUTS(si, &silen, sicap, dv64) < 0 ||
+	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_C) < 0 ||
+	    dsig_c14n_sign_bytes(s->pkey, s->ec ? s->ec_bytes : 0, si, silen,
+	    sv, &svlen) < 0)
+		goto fail;
+	EVP_EncodeBlock((unsigned char *)sv64, sv, (int)svlen);
+	/* the document: the Signature declares ds, SignedInfo inherits it */
+	ocap = (prolog != NULL ? strlen(prolog) : 0) + head_len + silen +
+	    strlen(sv64) + tlen + 256;
+	for (i = 0; i < s->ncerts; i++)
+		ocap += strlen(s->b64[i]) + 64;
+	if ((o = malloc(ocap + 1)) == NULL ||
+	    (prolog != NULL && DSIG_PUTS(o, &olen, ocap, prolog) < 0) ||
+	    dsig_put(o, &olen, ocap, head, head_len) < 0 ||
+	    DSIG_PUTS(o, &olen, ocap, "<ds:Signature" DSIG_SI_NS ">"
+	    DSIG_SI_OPEN) < 0 ||
+	    dsig_put(o, &olen, ocap, si + strlen(DSIG_SI_OPEN DSIG_SI_NS),
+	    silen - strlen(DSIG_SI_OPEN DSIG_SI_NS)) < 0 ||
+	    DSIG_PUTS(o, &olen, ocap, "<ds:SignatureValue>") < 0 ||
+	    DSIG_PUTS(o, &olen, ocap, sv64) < 0 ||
+	    DSIG_PUTS(o, &olen, ocap, "</ds:SignatureValue><ds:KeyInfo>"
+	    "<ds:X509Data>") < 0)
+		goto fail;
+	for (i = 0; i < s->ncerts; i++)
+		if (DSIG_PUTS(o, &olen, ocap, "<ds:X509Certificate>") < 0 ||
+		    DSIG_PUTS(o, &olen, ocap, s->b64[i]) < 0 ||
+		    DSIG_PUTS(o, &olen, ocap, "</ds:X509Certificate>") < 0)
+			goto fail;
+	if (DSIG_PUTS(o, &olen, ocap, "</ds:X509Data></ds:KeyInfo>"
+	    "</ds:Signature>") < 0 ||
+	    dsig_put(o, &olen, ocap, tail, tlen) < 0 ||
+	    DSIG_PUTS(o, &olen, ocap, "\n") < 0)
+		goto fail;
+	o[olen] = '\0';
+	*out = o;
+	*len = olen;
+	o = NULL;
+	rc = 0;
+	goto cleanup;
+fail:
+	err_add(e, "DSIG_SIGN", 0, "", "signing failed");
+cleanup:
+	EVP_MD_CTX_free(mc);
+	free(si);
+	free(o);
+	ERR_clear_error();
+	return rc;
+}
+
 /* ---- certificates ---- */
 
 /* UTF-8 value of the only entry nid of name into out; 0, or -1 when

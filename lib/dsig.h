@@ -63,6 +63,20 @@ void dsig_signer_free(struct dsig_signer *s); /* NULL ok */
  * last child of the root.  Returns 0 or -1 with DSIG_SIGN error. */
 int dsig_sign(const struct dsig_signer *s, xmlDocPtr doc, struct errs *e);
 
+/* Signs a document that its caller wrote in exclusive canonical form:
+ * head is the document up to the root's end tag (where the Signature
+ * goes, as the root's last child), tail that end tag.  head + tail must be
+ * byte for byte what exclusive c14n makes of the document without its
+ * Signature (no XML declaration, no self-closing tags, c14n escaping, the
+ * namespaces declared where c14n puts them); the digest is taken over them
+ * as they are.  The Signature is dsig_sign's, with the ds prefix declared
+ * on it and no whitespace.  *out (malloc'd, NUL-terminated, *len bytes):
+ * prolog (NULL for none) + head + Signature + tail + newline.  0, or -1
+ * with DSIG_SIGN. */
+int dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
+    const char *head, size_t head_len, const char *tail, char **out,
+    size_t *len, struct errs *e);
+
 /* Party of a certificate: subject serialNumber, else CN.  Writes "" if
  * neither.  cert is an OpenSSL X509 * (void here to keep headers light). */
 void dsig_cert_party(const void *x509, char *out, size_t cap);

@@ -32,7 +32,6 @@
 #include <xmlsec/transforms.h>
 
 #define DSIG_C14N_MAX_PREFIXES 32
-#define DSIG_C14N_MAX_SIG 1024 /* bytes of a signature: RSA up to 8192 bits */
 
 /* Where canonical bytes go: fn(ctx, bytes, n), 0 or -1. */
 typedef int (*dsig_c14n_out)(void *ctx, const unsigned char *buf, size_t len);
@@ -369,6 +368,39 @@ dsig_c14n_ecdsa_raw(const unsigned char *der, size_t len, int cap,
 	    BN_bn2binpad(s, out + cap, cap) == cap)
 		rc = 0;
 	ECDSA_SIG_free(sig);
+	return rc;
+}
+
+int
+dsig_c14n_sign_bytes(EVP_PKEY *pkey, int ec_bytes, const void *p, size_t n,
+    unsigned char *out, size_t *olen)
+{
+	unsigned char der[DSIG_C14N_MAX_SIG];
+	EVP_MD_CTX *mc;
+	size_t dlen = sizeof(der);
+	int rc = -1;
+
+	if (ec_bytes < 0 || 2 * (size_t)ec_bytes > *olen)
+		return -1;
+	if ((mc = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, pkey) != 1 ||
+	    EVP_DigestSign(mc, der, &dlen, p, n) != 1)
+		goto cleanup;
+	if (ec_bytes > 0) {
+		if (dsig_c14n_ecdsa_raw(der, dlen, ec_bytes, out) < 0)
+			goto cleanup;
+		*olen = 2 * (size_t)ec_bytes;
+	} else {
+		if (dlen > *olen)
+			goto cleanup;
+		memcpy(out, der, dlen);
+		*olen = dlen;
+	}
+	rc = 0;
+cleanup:
+	EVP_MD_CTX_free(mc);
+	ERR_clear_error();
 	return rc;
 }
 

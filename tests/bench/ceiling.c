@@ -10,9 +10,10 @@
  *
  * run: (1) the worker's path on one core, per document: SHA-256 of the body,
  * hardened parse, profile match, strict XML-DSig verify, XSD validation,
- * extraction, business rules and risk lane, MRN, receipt built, signed and
- * serialized, and for a green lane with automatic release (the daemon's
- * default) the second, release acknowledgement, as daemon/work.c does it; thread CPU time, first per stage
+ * extraction, business rules and risk lane, MRN, the signed receipt, and
+ * for a green lane with automatic release (the daemon's default) the
+ * second, release acknowledgement, as daemon/work.c does it (ack_sign);
+ * thread CPU time, first per stage
  * (instrumented pass) and then in total (clean passes: the fastest of
  * CEIL_PASSES is the figure used, so that a pass slowed by something else
  * on the machine, or by the hypervisor, does not lower the ceiling and
@@ -56,8 +57,8 @@
 #define CEIL_PASSES 3 /* clean passes; the fastest counts */
 
 static const char *const ceil_stage[ST_N] = { "sha256", "parse", "match",
-	"verify", "validate", "extract", "rules", "receipt_build",
-	"receipt_sign", "serialize", "release_ack", "free" };
+	"verify", "validate", "extract", "rules", "receipt",
+	"release_ack", "free" };
 
 void
 ceil_errs(const char *what, const struct errs *e)

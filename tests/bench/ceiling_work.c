@@ -176,7 +176,7 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
 	struct ack_info ai = { 0 };
 	struct errs e;
 	struct decl d;
-	xmlDocPtr x = NULL, ack = NULL;
+	xmlDocPtr x = NULL;
 	xmlNodePtr n;
 	char digest[65], mrn[24], idtxt[24], why[128], *resp = NULL, *resp2 = NULL;
 	size_t resp_len = 0, resp2_len = 0;
@@ -235,23 +235,15 @@ ceil_one(struct ceil_env *env, struct ceil_doc *doc, int64_t id, double *st,
 	ai.status = lifecycle_state_name(LC_ACCEPTED);
 	ai.lane = risk_lane_name(lane);
 	ai.digest_hex = digest;
-	if ((ack = ack_build(&ai)) == NULL)
-		goto done;
-	CEIL_T(ST_BUILD);
-	if (dsig_sign(env->signer, ack, &e) != 0)
+	if (ack_sign(&ai, env->signer, &resp, &resp_len, &e) != 0)
 		goto done;
 	CEIL_T(ST_SIGN);
-	if (ack_serialize(ack, &resp, &resp_len) != 0)
-		goto done;
-	CEIL_T(ST_SERIALIZE);
 	/* green lane, automatic release: a second signed acknowledgement */
 	if (lane == LANE_GREEN && env->auto_release) {
-		xmlFreeDoc(ack);
 		ai.function_code = lifecycle_ack_code(LC_RELEASED, LC_RELEASE);
 		ai.status = lifecycle_state_name(LC_RELEASED);
 		ai.reason = "green lane: automatic release";
-		if ((ack = ack_build(&ai)) == NULL || dsig_sign(env->signer, ack, &e) != 0 ||
-		    ack_serialize(ack, &resp2, &resp2_len) != 0)
+		if (ack_sign(&ai, env->signer, &resp2, &resp2_len, &e) != 0)
 			goto done;
 	}
 	CEIL_T(ST_RELEASE);
@@ -278,7 +270,6 @@ done:
 	if (rc != 0 && keep)
 		ceil_errs("document rejected", &e);
 	xmlFreeDoc(x);
-	xmlFreeDoc(ack);
 	free(resp);
 	free(resp2);
 	decl_clear(&d);

@@ -1,18 +1,25 @@
-/* test_ack: Response documents built by lib/ack.c are valid against
+/* test_ack: Response documents written by lib/ack.c are valid against
  * xsd/response.xsd, carry the right fields, escape hostile text and
- * re-parse after serialization.  Run from the repository root. */
+ * re-parse after serialization; signed ones (ack_sign) are byte for byte
+ * what exclusive c14n makes of them, verify under the strict profile with
+ * an ECDSA and an RSA key made here by openssl, and fail when a byte of
+ * them changes.  Run from the repository root. */
 #include <CUnit/Basic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
 #include "ack.h"
+#include "dsig.h"
 #include "err.h"
 
 #include "unit_util.h"
@@ -22,6 +29,51 @@
 #define ISSUED "2026-03-02T10:15:00.123Z"
 
 static xmlSchemaPtr schema;
+static char tmpdir[64];
+static struct dsig_signer *ec_signer, *rsa_signer;
+static struct dsig_trust *trust;
+
+/* An EC P-256 and an RSA-2048 signer under one test CA, in tmpdir. */
+static int
+make_signers(void)
+{
+	char k[128], c[128];
+	struct errs e;
+	int rc = -1;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ack.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL ||
+	    unit_sh("cd '%s' && exec >openssl.log 2>&1 && "
+	    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key && "
+	    "openssl req -x509 -new -key ca.key -subj '/CN=Ack Test CA' -days 30 -sha256 "
+	    "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -out ca.pem && "
+	    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key && "
+	    "openssl req -new -key ec.key -subj '/CN=Customs/serialNumber=GBCUSTOMS' -out ec.csr && "
+	    "openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 30 -sha256 -out ec.pem && "
+	    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key && "
+	    "openssl req -new -key rsa.key -subj '/CN=Customs RSA' -out rsa.csr && "
+	    "openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -set_serial 3 -days 30 -sha256 -out rsa.pem",
+	    tmpdir) != 0)
+		return -1;
+	err_init(&e);
+	snprintf(k, sizeof(k), "%s/ec.key", tmpdir);
+	snprintf(c, sizeof(c), "%s/ec.pem", tmpdir);
+	if ((ec_signer = dsig_signer_new(k, c, &e)) == NULL)
+		goto done;
+	snprintf(k, sizeof(k), "%s/rsa.key", tmpdir);
+	snprintf(c, sizeof(c), "%s/rsa.pem", tmpdir);
+	if ((rsa_signer = dsig_signer_new(k, c, &e)) == NULL)
+		goto done;
+	snprintf(c, sizeof(c), "%s/ca.pem", tmpdir);
+	if ((trust = dsig_trust_new(c, NULL, &e)) == NULL)
+		goto done;
+	rc = 0;
+done:
+	if (rc != 0 && e.n > 0)
+		fprintf(stderr, "test_ack: %s\n", e.v[0].msg);
+	err_clear(&e);
+	return rc;
+}
 
 static int
 suite_init(void)
@@ -29,6 +81,8 @@ suite_init(void)
 	xmlSchemaParserCtxtPtr pc;
 
 	xmlInitParser();
+	if (dsig_global_init() != 0 || make_signers() != 0)
+		return -1;
 	if ((pc = xmlSchemaNewParserCtxt(RESPONSE_XSD)) == NULL)
 		return -1;
 	schema = xmlSchemaParse(pc);
@@ -43,6 +97,12 @@ static int
 suite_clean(void)
 {
 	xmlSchemaFree(schema);
+	dsig_signer_free(ec_signer);
+	dsig_signer_free(rsa_signer);
+	dsig_trust_free(trust);
+	if (tmpdir[0] != '\0')
+		unit_sh("rm -rf '%s'", tmpdir);
+	dsig_global_shutdown();
 	xmlCleanupParser();
 	return 0;
 }
@@ -462,6 +522,115 @@ test_threads(void)
 	err_clear(&e);
 }
 
+
+/* ack_sign of ai with s: the prolog, then exactly the exclusive c14n of
+ * the unsigned document with the Signature before the root's end tag;
+ * valid; verifies (party = want_party); a changed byte fails. */
+static void
+check_signed(const struct ack_info *ai, const struct dsig_signer *s,
+    const char *want_party)
+{
+	static const char prolog[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+	struct dsig_policy pol = { 0 };
+	struct dsig_result res;
+	struct errs e;
+	xmlDocPtr doc = NULL, unsigned_doc = NULL;
+	xmlChar *c14n = NULL;
+	char *out = NULL, *sig, *bad = NULL, *p;
+	size_t len = 0, head;
+	int n;
+
+	err_init(&e);
+	CU_ASSERT_EQUAL_FATAL(ack_sign(ai, s, &out, &len, &e), 0);
+	CU_ASSERT_EQUAL(strlen(out), len);
+	CU_ASSERT_EQUAL(strncmp(out, prolog, sizeof(prolog) - 1), 0);
+	CU_ASSERT(len > 12 && strcmp(out + len - 12, "</Response>\n") == 0);
+	/* the signed bytes are c14n's bytes: nothing to canonicalize */
+	unsigned_doc = ack_build(ai);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(unsigned_doc);
+	n = xmlC14NDocDumpMemory(unsigned_doc, NULL, XML_C14N_EXCLUSIVE_1_0,
+	    NULL, 0, &c14n);
+	sig = strstr(out, "<ds:Signature ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sig);
+	head = (size_t)(sig - out) - (sizeof(prolog) - 1);
+	CU_ASSERT_EQUAL((size_t)n, head + strlen("</Response>"));
+	if (n > 0 && (size_t)n == head + strlen("</Response>")) {
+		CU_ASSERT_EQUAL(memcmp(c14n, out + sizeof(prolog) - 1, head), 0);
+		CU_ASSERT_STRING_EQUAL((const char *)c14n + head, "</Response>");
+	}
+	/* valid, and verifies under the strict profile */
+	doc = xmlReadMemory(out, (int)len, "ack.xml", NULL, XML_PARSE_NONET);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(validate(doc), 0);
+	memset(&res, 0, sizeof(res));
+	CU_ASSERT_EQUAL(dsig_verify(trust, &pol, doc, &res, &e), 0);
+	if (e.n > 0)
+		fprintf(stderr, "\n  verify: %s: %s\n", e.v[0].code, e.v[0].msg);
+	CU_ASSERT_STRING_EQUAL(res.party, want_party);
+	/* xmlsec's own whole verification agrees */
+	pol.xmlsec_references = 1;
+	CU_ASSERT_EQUAL(dsig_verify(trust, &pol, doc, &res, &e), 0);
+	pol.xmlsec_references = 0;
+	xmlFreeDoc(doc);
+	doc = NULL;
+	/* one changed byte of signed content: SIG_INVALID */
+	bad = strdup(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	p = strstr(bad, "<IssueDateTime>");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p[strlen("<IssueDateTime>")] ^= 1; /* '2' -> '3' */
+	doc = xmlReadMemory(bad, (int)len, "bad.xml", NULL, XML_PARSE_NONET);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	err_clear(&e);
+	CU_ASSERT_EQUAL(dsig_verify(trust, &pol, doc, &res, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(unit_find_code(&e, "SIG_INVALID"));
+	xmlFreeDoc(doc);
+	xmlFreeDoc(unsigned_doc);
+	xmlFree(c14n);
+	free(bad);
+	free(out);
+	err_clear(&e);
+}
+
+static void
+test_signed(void)
+{
+	struct errs e;
+	struct ack_info ai = { 0 };
+	char digest[65];
+
+	ack_sha256_hex("<Declaration/>", 14, digest);
+	ai.function_code = ACK_ACCEPTED;
+	ai.lrn = "LRN-000001";
+	ai.declaration_id = "1024";
+	ai.mrn = MRN;
+	ai.status = "accepted";
+	ai.lane = "green";
+	ai.issued = ISSUED;
+	ai.digest_hex = digest;
+	check_signed(&ai, ec_signer, "GBCUSTOMS");
+	check_signed(&ai, rsa_signer, "Customs RSA");
+	/* hostile text: markup characters, CR, tab, invalid bytes, C0 */
+	err_init(&e);
+	err_add(&e, "XSD_INVALID", 3, "/*[1]/a[@b=\"<&>\"]",
+	    "bad <value> & \"quotes\" 'x'\r\n\ttab \xff\xfe \x01 end");
+	err_add(&e, "RULE_X", 0, "", "]]> and &amp; already");
+	ai.function_code = ACK_REJECTED;
+	ai.errors = &e;
+	ai.reason = "reason with \r\n CRLF & <tags>";
+	ai.mrn = NULL;
+	ai.status = NULL;
+	ai.lane = NULL;
+	ai.declaration_id = NULL;
+	check_signed(&ai, ec_signer, "GBCUSTOMS");
+	check_signed(&ai, rsa_signer, "Customs RSA");
+	/* the current time when issued is not given */
+	ai.issued = NULL;
+	ai.errors = NULL;
+	check_signed(&ai, ec_signer, "GBCUSTOMS");
+	err_clear(&e);
+}
+
 int
 main(void)
 {
@@ -478,6 +647,7 @@ main(void)
 		{ "truncated error list", test_truncated_list },
 		{ "ack_now format", test_now },
 		{ "threads", test_threads },
+		{ "signed in canonical form", test_signed },
 	};
 
 	failed = UNIT_SUITE("ack", suite_init, suite_clean, tests);
