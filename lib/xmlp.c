@@ -176,12 +176,13 @@ xmlp_scan_tag(const unsigned char *s, size_t len, size_t i, int max_attrs,
 /* The pre-scan.  It tracks markup the way an XML parser does (comments,
  * CDATA, PIs, quoted attribute values), so it never rejects a document
  * libxml2 would accept within the caps, and never loses sync with it on
- * one libxml2 accepts. */
+ * one libxml2 accepts.  *junk: whether a comment or a PI (other than the
+ * XML declaration) was seen, i.e. whether xmlp_strip has work to do. */
 static int
 xmlp_prescan(const unsigned char *s, size_t len, const struct xmlp_limits *lim,
-    struct errs *e)
+    int *junk, struct errs *e)
 {
-	size_t i = 0, start;
+	size_t i = 0, start, xml_decl = (size_t)-1;
 	const unsigned char *p;
 	int depth = 0, nattr, empty;
 
@@ -199,8 +200,12 @@ xmlp_prescan(const unsigned char *s, size_t len, const struct xmlp_limits *lim,
 		return -1;
 	}
 	if (xmlp_starts(s, len, i, "<?xml") && i + 5 < len &&
-	    xmlp_is_space(s[i + 5]) && xmlp_check_encoding(s, len, i, e) != 0)
-		return -1;
+	    xmlp_is_space(s[i + 5])) {
+		if (xmlp_check_encoding(s, len, i, e) != 0)
+			return -1;
+		xml_decl = i;
+	}
+	*junk = 0;
 	while (i < len) {
 		if ((p = memchr(s + i, '<', len - i)) == NULL)
 			p = s + len;
@@ -212,6 +217,7 @@ xmlp_prescan(const unsigned char *s, size_t len, const struct xmlp_limits *lim,
 			break;
 		if (s[i] == '!') {
 			if (xmlp_starts(s, len, i, "!--")) {
+				*junk = 1;
 				i = xmlp_skip_past(s, len, i + 3, "-->");
 			} else if (xmlp_starts(s, len, i, "![CDATA[")) {
 				i = xmlp_skip_past(s, len, i + 8, "]]>");
@@ -222,6 +228,8 @@ xmlp_prescan(const unsigned char *s, size_t len, const struct xmlp_limits *lim,
 			}
 			/* anything else after "<!" is malformed: libxml2 says so */
 		} else if (s[i] == '?') {
+			if (start != xml_decl)
+				*junk = 1;
 			i = xmlp_skip_past(s, len, i + 1, "?>");
 		} else if (s[i] == '/') {
 			if (depth > 0)
@@ -461,6 +469,7 @@ xmlp_parse(const char *buf, size_t len, const struct xmlp_limits *lim,
 {
 	struct xmlp_limits l = XMLP_DEFAULT_LIMITS;
 	xmlDocPtr doc;
+	int junk = 0;
 
 	if (lim != NULL) {
 		/* a zero cap means the default one, never "none" */
@@ -480,11 +489,12 @@ xmlp_parse(const char *buf, size_t len, const struct xmlp_limits *lim,
 		    l.max_bytes : (size_t)INT_MAX);
 		return NULL;
 	}
-	if (xmlp_prescan((const unsigned char *)buf, len, &l, e) != 0)
+	if (xmlp_prescan((const unsigned char *)buf, len, &l, &junk, e) != 0)
 		return NULL;
 	if ((doc = xmlp_read(buf, (int)len, e)) == NULL)
 		return NULL;
-	xmlp_strip(doc);
+	if (junk)
+		xmlp_strip(doc);
 	return doc;
 }
 

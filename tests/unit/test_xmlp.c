@@ -259,6 +259,22 @@ test_strip(void)
 	xmlFree(t);
 	CU_ASSERT_EQUAL(count_type(r->last->children, XML_CDATA_SECTION_NODE), 1);
 	xmlFreeDoc(doc);
+	/* the pre-scan tells whether there is anything to strip: a PI alone,
+	 * or one right after the XML declaration, is found too */
+	s = "<?xml version='1.0'?><?p?><r>a<?q x?>b</r>";
+	doc = xmlp_parse(s, strlen(s), &lim, &e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(count_type(doc->children, XML_PI_NODE), 0);
+	r = xmlDocGetRootElement(doc);
+	CU_ASSERT_PTR_EQUAL(doc->children, r);
+	CU_ASSERT_STRING_EQUAL((const char *)r->children->content, "ab");
+	CU_ASSERT_PTR_NULL(r->children->next);
+	xmlFreeDoc(doc);
+	s = "<r><a/><?q?></r>";
+	doc = xmlp_parse(s, strlen(s), &lim, &e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(count_type(doc->children, XML_PI_NODE), 0);
+	xmlFreeDoc(doc);
 	err_clear(&e);
 }
 
