@@ -102,7 +102,7 @@ api_finish(struct daemon *d, struct job *j, int status, const char *body,
 		b = evbuffer_new();
 		if (b != NULL && body != NULL)
 			evbuffer_add(b, body, len);
-		evhttp_send_reply(j->req, status, NULL, b);
+		http_reply(j->req, status, b);
 		if (b != NULL)
 			evbuffer_free(b);
 		j->req = NULL;

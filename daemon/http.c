@@ -52,6 +52,23 @@ http_split_hostport(const char *s, char *host, size_t cap, int *port)
 	return 0;
 }
 
+#define HTTP_JOIN_MAX 16384 /* a TLS record's plaintext */
+
+void
+http_reply(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev;
+	struct evbuffer *out;
+
+	bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+	evhttp_send_reply(req, status, NULL, body);
+	/* evhttp only queued it: the write is the next loop pass's */
+	if (bev != NULL && (out = bufferevent_get_output(bev)) != NULL &&
+	    evbuffer_get_length(out) <= HTTP_JOIN_MAX)
+		evbuffer_pullup(out, -1);
+}
+
 void
 http_error(struct daemon *d, struct evhttp_request *req, int status,
     const char *code, const char *msg, int retry_after)
@@ -73,7 +90,7 @@ http_error(struct daemon *d, struct evhttp_request *req, int status,
 	}
 	if (status / 100 < 6)
 		d->m.resp_by_status[status / 100]++;
-	evhttp_send_reply(req, status, NULL, b);
+	http_reply(req, status, b);
 	free(txt);
 	json_decref(o);
 	if (b != NULL)

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "daemon.h"
+#include "http.h"
 
 static int
 json_to_evbuffer(const char *buf, size_t size, void *data)
@@ -33,7 +34,7 @@ json_reply_raw(struct daemon *d, struct evhttp_request *req, int status,
 		d->m.resp_404++;
 	else if (status == 503)
 		d->m.resp_503++;
-	evhttp_send_reply(req, status, NULL, b);
+	http_reply(req, status, b);
 	if (b != NULL)
 		evbuffer_free(b);
 }
@@ -56,7 +57,7 @@ json_reply(struct daemon *d, struct evhttp_request *req, int status,
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (status / 100 < 6)
 		d->m.resp_by_status[status / 100]++;
-	evhttp_send_reply(req, status, NULL, b);
+	http_reply(req, status, b);
 	if (b != NULL)
 		evbuffer_free(b);
 }

@@ -58,7 +58,10 @@ loadgen_issue(struct lg *lg, struct lg_conn *c, uint64_t sched)
 	if (evbuffer_add_printf(out, "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
 	    "Content-Type: application/xml\r\nContent-Length: %ld\r\n\r\n",
 	    lg->o.path, lg->o.host, lg->o.port, len) < 0 ||
-	    evbuffer_add(out, lg->fbuf, (size_t)len) != 0) {
+	    evbuffer_add(out, lg->fbuf, (size_t)len) != 0 ||
+	    /* one piece: bufferevent_openssl makes a TLS record (and a write)
+	     * of each, and the headers would take one of their own */
+	    evbuffer_pullup(out, -1) == NULL) {
 		fprintf(stderr, "loadgen: out of memory\n");
 		exit(1);
 	}
