@@ -32,6 +32,9 @@ struct dsig_trust {
 
 struct dsig_signer {
 	EVP_PKEY *pkey;
+	EVP_MD *sha256;                      /* fetched once */
+	EVP_PKEY_CTX *sign;                  /* sign_init'ed, SHA-256: duplicated
+	                                      * per signature (no method lookup) */
 	int ec;                              /* ECDSA, else RSA */
 	int ec_bytes;                        /* ECDSA: bytes of r and of s */
 	int ncerts;
@@ -447,6 +450,14 @@ dsig_signer_new(const char *key_file, const char *cert_file, struct errs *e)
 	}
 	if (dsig_signer_certs(s, cert_file, e) < 0)
 		goto fail;
+	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->sign = EVP_PKEY_CTX_new_from_pkey(NULL, s->pkey, NULL)) == NULL ||
+	    EVP_PKEY_sign_init(s->sign) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(s->sign, s->sha256) != 1) {
+		err_add(e, "DSIG_CONFIG", 0, "", "%s: cannot prepare signing",
+		    key_file);
+		goto fail;
+	}
 	BIO_free(bio);
 	return s;
 fail:
@@ -465,6 +476,8 @@ dsig_signer_free(struct dsig_signer *s)
 		return;
 	for (i = 0; i < s->ncerts; i++)
 		free(s->b64[i]);
+	EVP_PKEY_CTX_free(s->sign);
+	EVP_MD_free(s->sha256);
 	EVP_PKEY_free(s->pkey);
 	free(s);
 }
@@ -607,7 +620,7 @@ dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
 	alg = s->ec ? DSIG_ALG_ECDSA : DSIG_ALG_RSA;
 	/* the reference: the document without its Signature, as given */
 	if ((mc = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(mc, s->sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(mc, head, head_len) != 1 ||
 	    EVP_DigestUpdate(mc, tail, tlen) != 1 ||
 	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1)
@@ -622,8 +635,8 @@ dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
 	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_B) < 0 ||
 	    DSIG_PUTS(si, &silen, sicap, dv64) < 0 ||
 	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_C) < 0 ||
-	    dsig_c14n_sign_bytes(s->pkey, s->ec ? s->ec_bytes : 0, si, silen,
-	    sv, &svlen) < 0)
+	    dsig_c14n_sign_bytes(s->sign, s->sha256, s->ec ? s->ec_bytes : 0,
+	    si, silen, sv, &svlen) < 0)
 		goto fail;
 	EVP_EncodeBlock((unsigned char *)sv64, sv, (int)svlen);
 	/* the document: the Signature declares ds, SignedInfo inherits it */

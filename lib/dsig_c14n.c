@@ -372,20 +372,22 @@ dsig_c14n_ecdsa_raw(const unsigned char *der, size_t len, int cap,
 }
 
 int
-dsig_c14n_sign_bytes(EVP_PKEY *pkey, int ec_bytes, const void *p, size_t n,
-    unsigned char *out, size_t *olen)
+dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md, int ec_bytes,
+    const void *p, size_t n, unsigned char *out, size_t *olen)
 {
-	unsigned char der[DSIG_C14N_MAX_SIG];
-	EVP_MD_CTX *mc;
+	unsigned char h[EVP_MAX_MD_SIZE], der[DSIG_C14N_MAX_SIG];
+	EVP_PKEY_CTX *pc;
+	unsigned int hlen = 0;
 	size_t dlen = sizeof(der);
 	int rc = -1;
 
 	if (ec_bytes < 0 || 2 * (size_t)ec_bytes > *olen)
 		return -1;
-	if ((mc = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, pkey) != 1 ||
-	    EVP_DigestSign(mc, der, &dlen, p, n) != 1)
+	/* a copy: the template is shared by the worker threads */
+	if (EVP_Digest(p, n, h, &hlen, md, NULL) != 1 ||
+	    (pc = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)tmpl)) == NULL)
+		goto done;
+	if (EVP_PKEY_sign(pc, der, &dlen, h, hlen) != 1)
 		goto cleanup;
 	if (ec_bytes > 0) {
 		if (dsig_c14n_ecdsa_raw(der, dlen, ec_bytes, out) < 0)
@@ -399,7 +401,8 @@ dsig_c14n_sign_bytes(EVP_PKEY *pkey, int ec_bytes, const void *p, size_t n,
 	}
 	rc = 0;
 cleanup:
-	EVP_MD_CTX_free(mc);
+	EVP_PKEY_CTX_free(pc);
+done:
 	ERR_clear_error();
 	return rc;
 }

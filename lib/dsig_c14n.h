@@ -29,11 +29,13 @@ int dsig_c14n_verify(const struct dsig_check_info *ci, xmlDocPtr doc,
 int dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey,
     int ec_bytes);
 
-/* The signature of the n bytes at p (SHA-256 with pkey) as XML-DSig's
- * SignatureValue bytes (r || s for ECDSA, ec_bytes each) into out, which
- * holds *olen bytes; *olen is set to the length.  0, or -1. */
-int dsig_c14n_sign_bytes(EVP_PKEY *pkey, int ec_bytes, const void *p,
-    size_t n, unsigned char *out, size_t *olen);
+/* The signature of the n bytes at p (their md digest signed by a copy of
+ * tmpl, an EVP_PKEY_sign_init'ed context with md as its signature digest)
+ * as XML-DSig's SignatureValue bytes (r || s for ECDSA, ec_bytes each)
+ * into out, which holds *olen bytes; *olen is set to the length.  0, or
+ * -1. */
+int dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md,
+    int ec_bytes, const void *p, size_t n, unsigned char *out, size_t *olen);
 
 /* Bytes of a signature: RSA up to 8192 bits, DER ECDSA. */
 #define DSIG_C14N_MAX_SIG 1024
