@@ -5,7 +5,9 @@
 #   sh tests/bench/run.sh [BUILD]
 # Environment (defaults):
 #   BENCH_SECONDS=60     length of each measured run
-#   BENCH_CONNS=64       keep-alive connections of the load runs
+#   BENCH_CONNS=128      keep-alive connections of the load runs (with 64,
+#                        all of them were at times waiting for a commit and
+#                        the cores ~12 % idle: docs/performance.md, run E)
 #   BENCH_IDLE=10000     idle TLS connections of the last run
 #   BENCH_IDLE_SECONDS=30  how long they are held
 #   BENCH_WARMUP=5       seconds of warm-up
@@ -52,7 +54,7 @@ export BUILD
 set -u
 
 SECONDS_RUN=${BENCH_SECONDS:-60}
-CONNS=${BENCH_CONNS:-64}
+CONNS=${BENCH_CONNS:-128}
 IDLE=${BENCH_IDLE:-10000}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-5}
