@@ -68,26 +68,6 @@ main_log_errs(const char *what, const struct errs *e)
 		    e->v[i].code, e->v[i].pointer, e->v[i].line, e->v[i].msg);
 }
 
-/* The event base.  With epoll's changelist, a descriptor whose interest
- * changes several times in one loop pass (evhttp stops reading while a
- * request is worked on, a response is queued then written) costs one
- * epoll_ctl at the end of the pass instead of one per change.  The caveat
- * (descriptors shared by dup()) does not apply: every socket here is
- * accepted or connected once. */
-static struct event_base *
-main_base_new(void)
-{
-	struct event_config *ec;
-	struct event_base *b;
-
-	if ((ec = event_config_new()) == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	b = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return b;
-}
-
 /* Connections need descriptors: take the hard limit, and say so when it is
  * below what max_connections implies. */
 static void
@@ -349,7 +329,7 @@ main(int argc, char **argv)
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers < 1)
 		workers = 1;
-	if ((d->base = main_base_new()) == NULL)
+	if ((d->base = event_base_new()) == NULL)
 		goto out;
 	if ((d->env = work_env_new(d->cfg, &e)) == NULL ||
 	    (d->tls = tls_new(d->cfg, &e)) == NULL) {
