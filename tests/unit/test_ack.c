@@ -171,6 +171,20 @@ roundtrip(xmlDocPtr doc, char **text)
 	return back;
 }
 
+/* The fields of an accepted, green-lane receipt (issued: now). */
+static void
+accepted(struct ack_info *ai, char digest[65])
+{
+	ack_sha256_hex("<Declaration/>", 14, digest);
+	ai->function_code = ACK_ACCEPTED;
+	ai->lrn = "LRN-000001";
+	ai->declaration_id = "1024";
+	ai->mrn = MRN;
+	ai->status = "accepted";
+	ai->lane = "green";
+	ai->digest_hex = digest;
+}
+
 static void
 test_accepted(void)
 {
@@ -179,14 +193,7 @@ test_accepted(void)
 	xmlDocPtr doc, back;
 	char *issued, *text = NULL;
 
-	ack_sha256_hex("<Declaration/>", 14, digest);
-	ai.function_code = ACK_ACCEPTED;
-	ai.lrn = "LRN-000001";
-	ai.declaration_id = "1024";
-	ai.mrn = MRN;
-	ai.status = "accepted";
-	ai.lane = "green";
-	ai.digest_hex = digest;
+	accepted(&ai, digest);
 	doc = ack_build(&ai);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	CU_ASSERT_EQUAL(validate(doc), 0);
@@ -631,15 +638,8 @@ test_signed(void)
 	struct ack_info ai = { 0 };
 	char digest[65];
 
-	ack_sha256_hex("<Declaration/>", 14, digest);
-	ai.function_code = ACK_ACCEPTED;
-	ai.lrn = "LRN-000001";
-	ai.declaration_id = "1024";
-	ai.mrn = MRN;
-	ai.status = "accepted";
-	ai.lane = "green";
+	accepted(&ai, digest);
 	ai.issued = ISSUED;
-	ai.digest_hex = digest;
 	check_signed(&ai, ec_signer, "GBCUSTOMS");
 	check_signed(&ai, rsa_signer, "Customs RSA");
 	/* hostile text: markup characters, CR, tab, invalid bytes, C0 */
