@@ -624,7 +624,7 @@ dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
 	    EVP_DigestUpdate(mc, head, head_len) != 1 ||
 	    EVP_DigestUpdate(mc, tail, tlen) != 1 ||
 	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1)
-		goto fail;
+		goto cleanup;
 	EVP_EncodeBlock((unsigned char *)dv64, md, (int)mdlen);
 	/* SignedInfo as exclusive c14n sees it: ds declared on itself */
 	sicap = sizeof(DSIG_SI_OPEN DSIG_SI_NS DSIG_SI_A DSIG_SI_B DSIG_SI_C) +
@@ -637,7 +637,7 @@ dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
 	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_C) < 0 ||
 	    dsig_c14n_sign_bytes(s->sign, s->sha256, s->ec ? s->ec_bytes : 0,
 	    si, silen, sv, &svlen) < 0)
-		goto fail;
+		goto cleanup;
 	EVP_EncodeBlock((unsigned char *)sv64, sv, (int)svlen);
 	/* the document: the Signature declares ds, SignedInfo inherits it */
 	ocap = (prolog != NULL ? strlen(prolog) : 0) + head_len + silen +
@@ -655,26 +655,25 @@ dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
 	    DSIG_PUTS(o, &olen, ocap, sv64) < 0 ||
 	    DSIG_PUTS(o, &olen, ocap, "</ds:SignatureValue><ds:KeyInfo>"
 	    "<ds:X509Data>") < 0)
-		goto fail;
+		goto cleanup;
 	for (i = 0; i < s->ncerts; i++)
 		if (DSIG_PUTS(o, &olen, ocap, "<ds:X509Certificate>") < 0 ||
 		    DSIG_PUTS(o, &olen, ocap, s->b64[i]) < 0 ||
 		    DSIG_PUTS(o, &olen, ocap, "</ds:X509Certificate>") < 0)
-			goto fail;
+			goto cleanup;
 	if (DSIG_PUTS(o, &olen, ocap, "</ds:X509Data></ds:KeyInfo>"
 	    "</ds:Signature>") < 0 ||
 	    dsig_put(o, &olen, ocap, tail, tlen) < 0 ||
 	    DSIG_PUTS(o, &olen, ocap, "\n") < 0)
-		goto fail;
+		goto cleanup;
 	o[olen] = '\0';
 	*out = o;
 	*len = olen;
 	o = NULL;
 	rc = 0;
-	goto cleanup;
-fail:
-	err_add(e, "DSIG_SIGN", 0, "", "signing failed");
 cleanup:
+	if (rc != 0)
+		err_add(e, "DSIG_SIGN", 0, "", "signing failed");
 	EVP_MD_CTX_free(mc);
 	free(si);
 	free(o);

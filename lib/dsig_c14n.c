@@ -376,7 +376,7 @@ dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md, int ec_bytes,
     const void *p, size_t n, unsigned char *out, size_t *olen)
 {
 	unsigned char h[EVP_MAX_MD_SIZE], der[DSIG_C14N_MAX_SIG];
-	EVP_PKEY_CTX *pc;
+	EVP_PKEY_CTX *pc = NULL;
 	unsigned int hlen = 0;
 	size_t dlen = sizeof(der);
 	int rc = -1;
@@ -385,9 +385,8 @@ dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md, int ec_bytes,
 		return -1;
 	/* a copy: the template is shared by the worker threads */
 	if (EVP_Digest(p, n, h, &hlen, md, NULL) != 1 ||
-	    (pc = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)tmpl)) == NULL)
-		goto done;
-	if (EVP_PKEY_sign(pc, der, &dlen, h, hlen) != 1)
+	    (pc = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)tmpl)) == NULL ||
+	    EVP_PKEY_sign(pc, der, &dlen, h, hlen) != 1)
 		goto cleanup;
 	if (ec_bytes > 0) {
 		if (dsig_c14n_ecdsa_raw(der, dlen, ec_bytes, out) < 0)
@@ -402,7 +401,6 @@ dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md, int ec_bytes,
 	rc = 0;
 cleanup:
 	EVP_PKEY_CTX_free(pc);
-done:
 	ERR_clear_error();
 	return rc;
 }
