@@ -3,21 +3,19 @@
  * edits of a signed document the profile must refuse, interop with the
  * xmlsec1 command line both ways, configuration errors, the party name,
  * threads.  Needs neither VECTORS_DIR nor CORPUS_DIR; the third-party
- * vectors and signed samples are in test_dsig_vectors.c.  Run from the
+ * vectors and signed samples are in test_dsig_vectors.c, the trust's
+ * cache of signers seen before in test_dsig_cache.c.  Run from the
  * repository root. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <libxml/parser.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "dsig.h"
-#include "dsig_x509.h"
 #include "err.h"
 #include "unit_util.h"
 
@@ -547,265 +545,6 @@ test_threads(void)
 	err_clear(&e);
 }
 
-/* ---- a signer seen before: the trust's certificate cache ---- */
-
-/* dsig_verify with the trust t (kept between calls, and its cache with
- * it); the first error code or "OK". */
-static const char *
-verify_with(const struct dsig_trust *t, xmlDocPtr doc,
-    struct dsig_result *res)
-{
-	static char code[ERR_CODE_MAX];
-	struct dsig_policy pol = { 0 };
-	struct errs e;
-	int rc;
-
-	err_init(&e);
-	rc = dsig_verify(t, &pol, doc, res, &e);
-	snprintf(code, sizeof(code), "%s", rc == 0 ? "OK" :
-	    err_first_code(&e) ? err_first_code(&e) : "?");
-	err_clear(&e);
-	return code;
-}
-
-/* T:<name>.key and T:<name>.pem: an EC leaf issued by the test root,
- * valid from now - 7200 s to now + not_after s; its notAfter in *until. */
-static int
-make_leaf(const char *name, long not_after, time_t *until)
-{
-	char p[1024], f[64];
-	EVP_PKEY *key = NULL, *ca_key = NULL;
-	X509 *ca = NULL, *x = NULL;
-	struct tm tm;
-	FILE *fp;
-	int rc = -1;
-
-	if ((fp = fopen(tpath("T:root.key", p, sizeof(p)), "r")) != NULL) {
-		ca_key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-		fclose(fp);
-	}
-	if ((fp = fopen(tpath("T:root.pem", p, sizeof(p)), "r")) != NULL) {
-		ca = PEM_read_X509(fp, NULL, NULL, NULL);
-		fclose(fp);
-	}
-	key = EVP_EC_gen("P-256");
-	x = X509_new();
-	if (ca_key == NULL || ca == NULL || key == NULL || x == NULL)
-		goto cleanup;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 100 + not_after);
-	X509_gmtime_adj(X509_getm_notBefore(x), -7200);
-	X509_gmtime_adj(X509_getm_notAfter(x), not_after);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
-	    MBSTRING_ASC, (const unsigned char *)name, -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(ca));
-	X509_set_pubkey(x, key);
-	if (X509_sign(x, ca_key, EVP_sha256()) <= 0 ||
-	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
-		goto cleanup;
-	*until = timegm(&tm);
-	snprintf(f, sizeof(f), "T:%s.key", name);
-	if ((fp = fopen(tpath(f, p, sizeof(p)), "w")) == NULL)
-		goto cleanup;
-	rc = PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) == 1;
-	rc = fclose(fp) == 0 && rc ? 0 : -1;
-	snprintf(f, sizeof(f), "T:%s.pem", name);
-	if (rc == 0 && ((fp = fopen(tpath(f, p, sizeof(p)), "w")) == NULL ||
-	    PEM_write_X509(fp, x) != 1 || fclose(fp) != 0))
-		rc = -1;
-cleanup:
-	X509_free(x);
-	X509_free(ca);
-	EVP_PKEY_free(key);
-	EVP_PKEY_free(ca_key);
-	return rc;
-}
-
-static xmlNodePtr
-find_elem(xmlNodePtr n, const char *name)
-{
-	xmlNodePtr r;
-
-	for (; n != NULL; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE &&
-		    strcmp((const char *)n->name, name) == 0)
-			return n;
-		if ((r = find_elem(n->children, name)) != NULL)
-			return r;
-	}
-	return NULL;
-}
-
-/* The same signer twice through one trust: the same result, the second
- * from the cache (the chain checked and the certificate described once),
- * an explicit time still checked, a known signer's bad document cleared. */
-static void
-test_signer_cache(void)
-{
-	struct dsig_result r1, r2, r3;
-	struct dsig_x509_cache *c;
-	struct dsig_trust *t;
-	unsigned char md[32];
-	unsigned long nv, nd;
-	unsigned int mdlen = 0, i;
-	char p[1024], fp[65];
-	STACK_OF(X509) *certs;
-	xmlNodePtr ki;
-	X509_STORE *store;
-	xmlDocPtr doc, bad;
-	struct errs e;
-	X509 *x, *leaf;
-	char *xml, *mut;
-	size_t len;
-	FILE *f;
-	int crl;
-
-	CU_ASSERT_FATAL(have_keys);
-	err_init(&e);
-	doc = signed_doc("T:ec.key", "T:ec-chain.pem", &e);
-	t = dsig_trust_new(tpath("T:root.pem", p, sizeof(p)), NULL, &e);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	/* the fingerprint is the SHA-256 of the leaf, described or cached */
-	f = fopen(tpath("T:ec.pem", p, sizeof(p)), "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-	CU_ASSERT_EQUAL_FATAL(X509_digest(x, EVP_sha256(), md, &mdlen), 1);
-	for (i = 0; i < mdlen; i++)
-		snprintf(fp + 2 * i, 3, "%02x", md[i]);
-	X509_free(x);
-	CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &r1), "OK");
-	CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &r2), "OK");
-	CU_ASSERT_EQUAL(memcmp(&r1, &r2, sizeof(r1)), 0);
-	CU_ASSERT_STRING_EQUAL(r2.party, "GB123456789000");
-	CU_ASSERT_STRING_EQUAL(r2.fingerprint, fp);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r2.subject, "CN=Acme Imports Ltd"));
-	/* a known signer, a document changed: SIG_INVALID, nothing filled */
-	xml = dump(doc, &len);
-	mut = xml != NULL ? replace(xml, "1250.00", "1250.01") : NULL;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mut);
-	bad = parse_mem(mut, strlen(mut));
-	memset(&r3, 'x', sizeof(r3));
-	CU_ASSERT_STRING_EQUAL(verify_with(t, bad, &r3), "SIG_INVALID");
-	CU_ASSERT_STRING_EQUAL(r3.party, "");
-	CU_ASSERT_STRING_EQUAL(r3.fingerprint, "");
-	xmlFreeDoc(bad);
-	free(mut);
-	free(xml);
-	dsig_trust_free(t);
-
-	/* the same through dsig_x509, with the cache's counters */
-	store = dsig_x509_store_load(tpath("T:root.pem", p, sizeof(p)), NULL,
-	    &crl, &e);
-	c = dsig_x509_cache_new();
-	ki = find_elem(xmlDocGetRootElement(doc), "KeyInfo");
-	CU_ASSERT_FATAL(store != NULL && c != NULL && ki != NULL);
-	for (i = 0; i < 3; i++) {
-		memset(&r3, 0, sizeof(r3));
-		certs = dsig_x509_certs(ki, c, &e);
-		leaf = certs != NULL ? dsig_x509_leaf(certs, ki, &e) : NULL;
-		CU_ASSERT_PTR_NOT_NULL_FATAL(leaf);
-		CU_ASSERT_EQUAL(dsig_x509_signer(c, store, crl, 0, leaf, certs,
-		    ki, &r3, &e), 0);
-		CU_ASSERT_STRING_EQUAL(r3.fingerprint, fp);
-		CU_ASSERT_STRING_EQUAL(r3.subject, r1.subject);
-		CU_ASSERT_STRING_EQUAL(r3.party, r1.party);
-		dsig_x509_cache_counts(c, &nv, &nd);
-		CU_ASSERT_EQUAL(nv, 1);
-		CU_ASSERT_EQUAL(nd, 1);
-		/* a verification time is checked, not taken from the cache:
-		 * ec.pem expires after 365 days */
-		CU_ASSERT_EQUAL(dsig_x509_signer(c, store, crl,
-		    time(NULL) + 400L * 86400, leaf, certs, ki, &r3, &e), -1);
-		CU_ASSERT(e.n > 0 && strcmp(err_first_code(&e),
-		    "SIG_CERT_EXPIRED") == 0);
-		err_clear(&e);
-		/* no cache: the same description */
-		memset(&r3, 0, sizeof(r3));
-		CU_ASSERT_EQUAL(dsig_x509_signer(NULL, store, crl, 0, leaf,
-		    certs, ki, &r3, &e), 0);
-		CU_ASSERT_STRING_EQUAL(r3.fingerprint, fp);
-		CU_ASSERT_STRING_EQUAL(r3.subject, r1.subject);
-		sk_X509_pop_free(certs, X509_free);
-	}
-	dsig_x509_cache_counts(c, &nv, &nd);
-	CU_ASSERT_EQUAL(nv, 1);
-	CU_ASSERT_EQUAL(nd, 1);
-	dsig_x509_cache_free(c);
-	X509_STORE_free(store);
-	xmlFreeDoc(doc);
-	err_clear(&e);
-}
-
-/* Bad signers stay bad the second time; a verification is remembered no
- * longer than the certificate's notAfter. */
-static void
-test_signer_cache_bad(void)
-{
-	struct dsig_result res;
-	struct dsig_trust *t;
-	time_t until;
-	xmlDocPtr doc;
-	struct errs e;
-	char p[1024], *xml, *mut;
-	size_t len;
-	int i;
-
-	CU_ASSERT_FATAL(have_keys);
-	err_init(&e);
-	t = dsig_trust_new(tpath("T:root.pem", p, sizeof(p)), NULL, &e);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	/* the sub CA neither embedded nor trusted */
-	doc = signed_doc("T:ec.key", "T:ec.pem", &e);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	for (i = 0; i < 2; i++) {
-		CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &res),
-		    "SIG_CERT_UNTRUSTED");
-		CU_ASSERT_STRING_EQUAL(res.party, "");
-	}
-	xmlFreeDoc(doc);
-	/* expired an hour ago */
-	CU_ASSERT_EQUAL_FATAL(make_leaf("old", -3600, &until), 0);
-	doc = signed_doc("T:old.key", "T:old.pem", &e);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	for (i = 0; i < 2; i++)
-		CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &res),
-		    "SIG_CERT_EXPIRED");
-	xmlFreeDoc(doc);
-	/* expires in 2 s: valid now, twice, and expired once past notAfter
-	 * although DSIG_X509_VERIFIED_S has not elapsed */
-	CU_ASSERT_EQUAL_FATAL(make_leaf("short", 2, &until), 0);
-	doc = signed_doc("T:short.key", "T:short.pem", &e);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	for (i = 0; i < 2; i++) {
-		CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &res), "OK");
-		CU_ASSERT_STRING_EQUAL(res.party, "short");
-	}
-	while (time(NULL) <= until)
-		usleep(100 * 1000);
-	CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &res), "SIG_CERT_EXPIRED");
-	CU_ASSERT_STRING_EQUAL(res.party, "");
-	xmlFreeDoc(doc);
-	/* a known signer's certificate text made invalid base64 */
-	doc = signed_doc("T:ec.key", "T:ec-chain.pem", &e);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &res), "OK");
-	xml = dump(doc, &len);
-	mut = xml != NULL ? replace(xml, "<ds:X509Certificate>",
-	    "<ds:X509Certificate>=") : NULL;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mut);
-	xmlFreeDoc(doc);
-	doc = parse_mem(mut, strlen(mut));
-	CU_ASSERT_STRING_EQUAL(verify_with(t, doc, &res), "SIG_CERT_MISSING");
-	xmlFreeDoc(doc);
-	free(mut);
-	free(xml);
-	dsig_trust_free(t);
-	err_clear(&e);
-}
-
 /* ---- setup ---- */
 
 static int
@@ -845,8 +584,6 @@ main(void)
 		{ "config errors", test_config_errors },
 		{ "party", test_party },
 		{ "threads", test_threads },
-		{ "signer seen before", test_signer_cache },
-		{ "bad signer seen before", test_signer_cache_bad },
 	};
 
 	fails = UNIT_SUITE("dsig", suite_init, suite_clean, tests);
