@@ -549,7 +549,8 @@ dsig_sign(const struct dsig_signer *s, xmlDocPtr doc, struct errs *e)
 		err_add(e, "DSIG_SIGN", 0, "", "cannot build signature template");
 		goto cleanup;
 	}
-	if (dsig_c14n_sign(doc, sig, s->pkey, s->ec ? s->ec_bytes : 0) < 0 ||
+	if (dsig_c14n_sign(doc, sig, s->sign, s->sha256,
+	    s->ec ? s->ec_bytes : 0) < 0 ||
 	    dsig_key_info(s, sig) < 0) {
 		err_add(e, "DSIG_SIGN", 0, "", "signing failed");
 		goto cleanup;
@@ -635,8 +636,9 @@ dsig_sign_c14n(const struct dsig_signer *s, const char *prolog,
 	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_B) < 0 ||
 	    DSIG_PUTS(si, &silen, sicap, dv64) < 0 ||
 	    DSIG_PUTS(si, &silen, sicap, DSIG_SI_C) < 0 ||
-	    dsig_c14n_sign_bytes(s->sign, s->sha256, s->ec ? s->ec_bytes : 0,
-	    si, silen, sv, &svlen) < 0)
+	    EVP_Digest(si, silen, md, &mdlen, s->sha256, NULL) != 1 ||
+	    dsig_c14n_sign_hash(s->sign, s->ec ? s->ec_bytes : 0, md, mdlen,
+	    sv, &svlen) < 0)
 		goto cleanup;
 	EVP_EncodeBlock((unsigned char *)sv64, sv, (int)svlen);
 	/* the document: the Signature declares ds, SignedInfo inherits it */

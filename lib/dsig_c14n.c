@@ -79,12 +79,6 @@ dsig_c14n_to_digest(void *ctx, const unsigned char *buf, size_t len)
 	return EVP_DigestUpdate(ctx, buf, len) == 1 ? 0 : -1;
 }
 
-static int
-dsig_c14n_to_sign(void *ctx, const unsigned char *buf, size_t len)
-{
-	return EVP_DigestSignUpdate(ctx, buf, len) == 1 ? 0 : -1;
-}
-
 /* libxml2's canonicalizer of doc (mode, prefixes) into fn. */
 static int
 dsig_c14n_libxml2(xmlDocPtr doc, int mode, xmlChar **prefixes,
@@ -372,20 +366,18 @@ dsig_c14n_ecdsa_raw(const unsigned char *der, size_t len, int cap,
 }
 
 int
-dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md, int ec_bytes,
-    const void *p, size_t n, unsigned char *out, size_t *olen)
+dsig_c14n_sign_hash(const EVP_PKEY_CTX *tmpl, int ec_bytes,
+    const unsigned char *h, size_t hlen, unsigned char *out, size_t *olen)
 {
-	unsigned char h[EVP_MAX_MD_SIZE], der[DSIG_C14N_MAX_SIG];
+	unsigned char der[DSIG_C14N_MAX_SIG];
 	EVP_PKEY_CTX *pc = NULL;
-	unsigned int hlen = 0;
 	size_t dlen = sizeof(der);
 	int rc = -1;
 
 	if (ec_bytes < 0 || 2 * (size_t)ec_bytes > *olen)
 		return -1;
 	/* a copy: the template is shared by the worker threads */
-	if (EVP_Digest(p, n, h, &hlen, md, NULL) != 1 ||
-	    (pc = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)tmpl)) == NULL ||
+	if ((pc = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)tmpl)) == NULL ||
 	    EVP_PKEY_sign(pc, der, &dlen, h, hlen) != 1)
 		goto cleanup;
 	if (ec_bytes > 0) {
@@ -406,46 +398,37 @@ cleanup:
 }
 
 int
-dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey, int ec_bytes)
+dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, const EVP_PKEY_CTX *tmpl,
+    const EVP_MD *md, int ec_bytes)
 {
-	unsigned char md[EVP_MAX_MD_SIZE], der[DSIG_C14N_MAX_SIG];
-	unsigned char raw[DSIG_C14N_MAX_SIG];
+	unsigned char h[EVP_MAX_MD_SIZE], sv[DSIG_C14N_MAX_SIG];
 	EVP_MD_CTX *mc;
-	xmlNodePtr si, ref, dv, sv;
-	unsigned int mdlen = 0;
-	size_t dlen = sizeof(der);
+	xmlNodePtr si, ref, dv, svn;
+	unsigned int hlen = 0;
+	size_t svlen = sizeof(sv);
 	int rc = -1;
 
 	si = dsig_check_child(sig, DSIG_NS, "SignedInfo");
 	ref = dsig_check_child(si, DSIG_NS, "Reference");
 	dv = dsig_check_child(ref, DSIG_NS, "DigestValue");
-	sv = dsig_check_child(sig, DSIG_NS, "SignatureValue");
-	if (dv == NULL || sv == NULL || sig->parent != xmlDocGetRootElement(doc) ||
-	    ec_bytes < 0 || 2 * ec_bytes > (int)sizeof(raw))
+	svn = dsig_check_child(sig, DSIG_NS, "SignatureValue");
+	if (dv == NULL || svn == NULL || sig->parent != xmlDocGetRootElement(doc))
 		return -1;
 	if ((mc = EVP_MD_CTX_new()) == NULL)
 		return -1;
-	/* the reference: SHA-256 of the document without the Signature */
-	if (EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1 ||
+	/* the reference: the digest of the document without the Signature;
+	 * then SignedInfo, now holding it, digested and signed */
+	if (EVP_DigestInit_ex(mc, md, NULL) != 1 ||
 	    dsig_c14n_doc(doc, sig, XML_C14N_EXCLUSIVE_1_0, NULL,
 	    dsig_c14n_to_digest, mc) < 0 ||
-	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1 ||
-	    dsig_c14n_put(dv, md, mdlen) < 0)
+	    EVP_DigestFinal_ex(mc, h, &hlen) != 1 ||
+	    dsig_c14n_put(dv, h, hlen) < 0 ||
+	    EVP_DigestInit_ex(mc, md, NULL) != 1 ||
+	    dsig_c14n_si(si, dsig_c14n_to_digest, mc) < 0 ||
+	    EVP_DigestFinal_ex(mc, h, &hlen) != 1 ||
+	    dsig_c14n_sign_hash(tmpl, ec_bytes, h, hlen, sv, &svlen) < 0 ||
+	    dsig_c14n_put(svn, sv, svlen) < 0)
 		goto cleanup;
-	/* SignedInfo, now holding the digest, signed with SHA-256, by the
-	 * same context */
-	if (EVP_MD_CTX_reset(mc) != 1 ||
-	    EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, pkey) != 1 ||
-	    dsig_c14n_si(si, dsig_c14n_to_sign, mc) < 0 ||
-	    EVP_DigestSignFinal(mc, der, &dlen) != 1)
-		goto cleanup;
-	if (ec_bytes > 0) {
-		if (dsig_c14n_ecdsa_raw(der, dlen, ec_bytes, raw) < 0 ||
-		    dsig_c14n_put(sv, raw, 2 * (size_t)ec_bytes) < 0)
-			goto cleanup;
-	} else if (dsig_c14n_put(sv, der, dlen) < 0) {
-		goto cleanup;
-	}
 	rc = 0;
 cleanup:
 	EVP_MD_CTX_free(mc);

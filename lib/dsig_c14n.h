@@ -22,20 +22,19 @@ int dsig_c14n_verify(const struct dsig_check_info *ci, xmlDocPtr doc,
 
 /* Fills DigestValue and SignatureValue of sig, a template child of doc's
  * root with exclusive c14n for SignedInfo and one Reference URI="" with
- * the enveloped and exclusive c14n transforms, SHA-256 digest and
- * signature: the canonical bytes go straight into OpenSSL (no xmlsec
- * transform or key per signature).  ec_bytes: the size of r and s of an
- * ECDSA key (32 for P-256), 0 for RSA.  0, or -1. */
-int dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, EVP_PKEY *pkey,
-    int ec_bytes);
+ * the enveloped and exclusive c14n transforms: the canonical bytes go
+ * straight into md's digest (no xmlsec transform or key per signature),
+ * SignedInfo's digest is signed by dsig_c14n_sign_hash.  0, or -1. */
+int dsig_c14n_sign(xmlDocPtr doc, xmlNodePtr sig, const EVP_PKEY_CTX *tmpl,
+    const EVP_MD *md, int ec_bytes);
 
-/* The signature of the n bytes at p (their md digest signed by a copy of
- * tmpl, an EVP_PKEY_sign_init'ed context with md as its signature digest)
- * as XML-DSig's SignatureValue bytes (r || s for ECDSA, ec_bytes each)
- * into out, which holds *olen bytes; *olen is set to the length.  0, or
- * -1. */
-int dsig_c14n_sign_bytes(const EVP_PKEY_CTX *tmpl, const EVP_MD *md,
-    int ec_bytes, const void *p, size_t n, unsigned char *out, size_t *olen);
+/* The signature of the digest h (hlen bytes) by a copy of tmpl, an
+ * EVP_PKEY_sign_init'ed context whose signature digest made h, as
+ * XML-DSig's SignatureValue bytes (r || s for ECDSA, ec_bytes each, 32 for
+ * P-256; 0 for RSA) into out, which holds *olen bytes; *olen is set to the
+ * length.  0, or -1. */
+int dsig_c14n_sign_hash(const EVP_PKEY_CTX *tmpl, int ec_bytes,
+    const unsigned char *h, size_t hlen, unsigned char *out, size_t *olen);
 
 /* Bytes of a signature: RSA up to 8192 bits, DER ECDSA. */
 #define DSIG_C14N_MAX_SIG 1024
