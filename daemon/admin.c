@@ -89,6 +89,11 @@ admin_delivery(struct daemon *d, struct evbuffer *b)
 	    "Acknowledgements older than the retention, skipped.", ps.expired);
 	admin_one(b, "declared_push_failed_total", "counter",
 	    "Push attempts failed (timeout, connection, 5xx), retried.", ps.failed);
+	admin_one(b, "declared_push_claims_total", "counter",
+	    "Push lease queries run (ticks and notifications).", ps.claims);
+	admin_one(b, "declared_push_wakes_skipped_total", "counter",
+	    "Acknowledgement notifications of parties without a known "
+	    "callback: no lease query.", ps.wakes_skipped);
 	admin_one(b, "declared_push_leases", "gauge",
 	    "Push streams of parties leased by this instance now.",
 	    (unsigned long)ps.leases);

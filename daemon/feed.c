@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "hash.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -102,11 +103,7 @@ feed_stats(const struct feed *f)
 static unsigned
 feed_hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h % FEED_BUCKETS;
+	return hash_str(s) % FEED_BUCKETS;
 }
 
 static struct fparty *
@@ -505,7 +502,7 @@ feed_on_notify(void *arg, const char *channel, const char *payload)
 		return;
 	feed_wake(d->feed, payload);
 	if (d->push != NULL)
-		push_wake(d->push);
+		push_wake(d->push, payload);
 }
 
 /* Every party: after a database outage NOTIFYs may have been lost. */

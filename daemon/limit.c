@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
+#include "hash.h"
 #include "log.h"
 
 #define LIMIT_BUCKETS 4096               /* hash buckets, power of two */
@@ -43,11 +44,7 @@ struct limit {
 static unsigned
 limit_hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h & (LIMIT_BUCKETS - 1);
+	return hash_str(s) & (LIMIT_BUCKETS - 1);
 }
 
 struct limit *

@@ -431,10 +431,14 @@ push_stats(const struct push *p, struct push_stats *out)
 }
 
 void
-push_wake(struct push *p)
+push_wake(struct push *p, const char *party)
 {
 	if (p == NULL || p->stopped)
 		return;
+	if (party != NULL && !pushq_known(p, party)) {
+		p->st.wakes_skipped++;
+		return;
+	}
 	p->want_claim = 1;
 	event_active(p->kick, EV_TIMEOUT, 0);
 }

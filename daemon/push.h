@@ -33,6 +33,8 @@ struct push_stats {
 	unsigned long rejected;      /* 4xx but 408, 429: skipped */
 	unsigned long expired;       /* older than the retention: skipped */
 	unsigned long failed;        /* attempts to be retried */
+	unsigned long claims;        /* lease queries run */
+	unsigned long wakes_skipped; /* notifications of parties without a callback */
 	int leases;                  /* parties' streams held now */
 };
 
@@ -51,8 +53,10 @@ void push_stats(const struct push *p, struct push_stats *out);
 /* GET, PUT and DELETE /v1/callback (enterprise role). */
 void push_route(struct push *p, struct evhttp_request *req, const char *party,
     enum role role);
-/* New acknowledgements may be waiting: look for work soon. */
-void push_wake(struct push *p);
+/* New acknowledgements of party (NULL: of anyone) may be waiting: look for
+ * work soon, if the party is known to have a callback (the 200 ms tick
+ * looks in any case). */
+void push_wake(struct push *p, const char *party);
 /* A database connection became idle or the up/down state changed. */
 void push_db_idle(struct push *p);
 /* Stopping: no new leases; deliveries in flight finish and release. */

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
+#include "hash.h"
 #include "json.h"
 #include "log.h"
 
@@ -107,6 +108,51 @@ static const char pushq_sql_cb_delete[] =
     "UPDATE parties SET callback_url = NULL "
     "WHERE id = $1 AND callback_url IS NOT NULL";
 
+
+/* The slot of party's hash in p->known: its own, or the empty one where
+ * it would go. */
+static int
+pushq_known_slot(const struct push *p, uint32_t h)
+{
+	int i = (int)(h & (PUSH_KNOWN_SLOTS - 1));
+
+	while (p->known[i] != 0 && p->known[i] != h)
+		i = (i + 1) & (PUSH_KNOWN_SLOTS - 1);
+	return i;
+}
+
+static uint32_t
+pushq_known_hash(const char *party)
+{
+	uint32_t h = hash_str(party);
+
+	return h != 0 ? h : 1;  /* 0 marks an empty slot */
+}
+
+void
+pushq_know(struct push *p, const char *party)
+{
+	uint32_t h = pushq_known_hash(party);
+	int i;
+
+	if (p->nknown >= PUSH_KNOWN_SLOTS / 4 * 3)
+		return;
+	i = pushq_known_slot(p, h);
+	if (p->known[i] == 0) {
+		p->known[i] = h;
+		p->nknown++;
+	}
+}
+
+int
+pushq_known(const struct push *p, const char *party)
+{
+	uint32_t h = pushq_known_hash(party);
+
+	if (p->nknown >= PUSH_KNOWN_SLOTS / 4 * 3)
+		return 1;
+	return p->known[pushq_known_slot(p, h)] == h;
+}
 
 static void
 pushq_later(struct push *p)
@@ -310,6 +356,7 @@ pushq_claimed(struct push *p, const PGresult *r)
 	int i;
 
 	for (i = 0; i < PQntuples(r); i++) {
+		pushq_know(p, PQgetvalue(r, i, 0));
 		if ((s = pushq_slot_for(p, PQgetvalue(r, i, 0))) == NULL)
 			break; /* cannot happen: the limit was the free slots */
 		s->busy = 1;
@@ -363,6 +410,7 @@ pushq_cb_result(struct push *p, struct pcb *c, const PGresult *r)
 	if (c->cmd == EVHTTP_REQ_PUT) {
 		log_info("msg=\"push callback registered\" party=%s url=\"%s\"",
 		    c->party, c->url);
+		pushq_know(p, c->party);
 		p->want_claim = 1;
 	}
 	push_cb_end(p, c, 200, PQgetvalue(r, 0, 0),
@@ -459,6 +507,7 @@ pushq_kick(struct push *p)
 		p->qtail = NULL;
 	if (claim) {
 		p->want_claim = 0;
+		p->st.claims++;
 		u->claim_limit = nfree;
 		u->op[u->n++].kind = OP_CLAIM;
 	}

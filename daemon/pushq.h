@@ -19,6 +19,7 @@
 #define PUSH_CB_QUEUE_MAX 256
 #define PUSH_CB_PER_UNIT 16
 #define PUSH_IDLE_CONN_S 30            /* keep-alive to a receiver */
+#define PUSH_KNOWN_SLOTS 4096          /* parties known to have a callback */
 #define PUSH_RESP_MAX (1 << 20)        /* response body we read */
 
 struct config;
@@ -87,6 +88,13 @@ struct push {
 	int ncb;
 	struct punit *cur;             /* the unit in flight */
 	int want_claim;
+	/* Hashes of the parties seen with a callback (registered here, or
+	 * claimed by a tick): a notification for any other party starts no
+	 * claim.  A stale or colliding entry costs one claim; a party
+	 * registered on another instance is learnt by the next tick's claim.
+	 * Past 3/4 full every notification claims, as if all were known. */
+	uint32_t known[PUSH_KNOWN_SLOTS];
+	int nknown;
 	int draining, stopped;
 	char instance[96];
 	struct push_stats st;
@@ -103,6 +111,9 @@ void pushq_on_kick(evutil_socket_t fd, short what, void *arg);
 void pushq_kick(struct push *p);
 /* Queues the slot's outcome (s->out, http_status, err) for recording. */
 void pushq_record(struct pslot *s);
+/* The party has a callback, as far as this instance knows (see known). */
+void pushq_know(struct push *p, const char *party);
+int pushq_known(const struct push *p, const char *party);
 
 /* push.c */
 /* POSTs the slot's acknowledgement: 0, or -1 with s->err set; the outcome

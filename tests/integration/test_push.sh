@@ -99,6 +99,7 @@ done
 eq "every pushed body is the stored, signed acknowledgement" 0 "$bad"
 eq "metrics: declared_push_delivered_total = $LAST" "$LAST" "$(metric declared_push_delivered_total)"
 eq "metrics: no lease held once caught up" 0 "$(metric declared_push_leases)"
+eq "metrics: a party with a callback: no notification skipped" 0 "$(metric declared_push_wakes_skipped_total)"
 
 # 3. 500: the same acknowledgement again, with growing gaps, none skipped
 echo 500 >"$MODE"
@@ -272,6 +273,17 @@ N=$(wc -l <"$SINK_LOG")
 submit_n 1
 sleep 1
 eq "nothing pushed after the callback was removed" "$N" "$(wc -l <"$SINK_LOG")"
+
+# 9. a party that never registered a callback: its notifications start no
+# lease query (the 200 ms tick still runs one)
+"$DECLCTL" pki issue "$TDIR/pki" --ca enterprise-ca --party GB000000000094 --out e4 >/dev/null &&
+"$DECLCTL" pki issue "$TDIR/pki" --ca signing-ca --party GB000000000094 --out s4 >/dev/null
+SK=$(metric declared_push_wakes_skipped_total)
+submit_n 3 e4 s4 GB000000000094
+sleep 0.3
+check "no callback: notifications skipped ($SK -> $(metric declared_push_wakes_skipped_total))" \
+	[ "$(metric declared_push_wakes_skipped_total)" -ge $((SK + 3)) ]
+eq "no callback: nothing pushed" 0 "$(awk '$1 == "GB000000000094"' "$SINK_LOG" | wc -l)"
 check "daemon alive" kill -0 "$DAEMON_PID"
 daemon_stop
 eq "SIGTERM: exit status 0" 0 "$?"
