@@ -5,9 +5,11 @@
 #   sh tests/bench/run.sh [BUILD]
 # Environment (defaults):
 #   BENCH_SECONDS=60     length of each measured run
-#   BENCH_CONNS=128      keep-alive connections of the load runs (with 64,
-#                        all of them were at times waiting for a commit and
-#                        the cores ~12 % idle: docs/performance.md, run E)
+#   BENCH_CONNS=256      keep-alive connections of the load runs (with 64
+#                        or 128, all of them were at times waiting for a
+#                        commit and the cores 10-12 % idle: docs/performance.md,
+#                        runs E and F; latency is measured from each request's
+#                        scheduled time, so more connections hide nothing)
 #   BENCH_IDLE=10000     idle TLS connections of the last run
 #   BENCH_IDLE_SECONDS=30  how long they are held
 #   BENCH_WARMUP=5       seconds of warm-up
@@ -54,7 +56,7 @@ export BUILD
 set -u
 
 SECONDS_RUN=${BENCH_SECONDS:-60}
-CONNS=${BENCH_CONNS:-128}
+CONNS=${BENCH_CONNS:-256}
 IDLE=${BENCH_IDLE:-10000}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-5}
