@@ -35,10 +35,10 @@ $(FB)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config_profil
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ \
 		$< daemon/config.c daemon/config_profile.c $(LIB_SRC) $(shell pkg-config --libs $(FUZZ_PKGS)) -lm
 
-$(FB)/fuzz_http: tests/fuzz/fuzz_http.c daemon/limit.c daemon/log.c daemon/limit.h
+$(FB)/fuzz_http: tests/fuzz/fuzz_http.c daemon/limit.c daemon/log.c lib/hash.c daemon/limit.h lib/hash.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ \
-		$< daemon/limit.c daemon/log.c $(shell pkg-config --libs $(FUZZ_PKGS))
+		$< daemon/limit.c daemon/log.c lib/hash.c $(shell pkg-config --libs $(FUZZ_PKGS))
 
 fuzz-build:
 	@if command -v $(FUZZ_CC) >/dev/null; then \
