@@ -135,7 +135,7 @@ pushq_know(struct push *p, const char *party)
 	uint32_t h = pushq_known_hash(party);
 	int i;
 
-	if (p->nknown >= PUSH_KNOWN_SLOTS / 4 * 3)
+	if (p->nknown >= PUSH_KNOWN_MAX)
 		return;
 	i = pushq_known_slot(p, h);
 	if (p->known[i] == 0) {
@@ -149,7 +149,7 @@ pushq_known(const struct push *p, const char *party)
 {
 	uint32_t h = pushq_known_hash(party);
 
-	if (p->nknown >= PUSH_KNOWN_SLOTS / 4 * 3)
+	if (p->nknown >= PUSH_KNOWN_MAX)
 		return 1;
 	return p->known[pushq_known_slot(p, h)] == h;
 }

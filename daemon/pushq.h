@@ -20,6 +20,7 @@
 #define PUSH_CB_PER_UNIT 16
 #define PUSH_IDLE_CONN_S 30            /* keep-alive to a receiver */
 #define PUSH_KNOWN_SLOTS 4096          /* parties known to have a callback */
+#define PUSH_KNOWN_MAX (PUSH_KNOWN_SLOTS / 4 * 3) /* then: all are */
 #define PUSH_RESP_MAX (1 << 20)        /* response body we read */
 
 struct config;
@@ -92,7 +93,7 @@ struct push {
 	 * claimed by a tick): a notification for any other party starts no
 	 * claim.  A stale or colliding entry costs one claim; a party
 	 * registered on another instance is learnt by the next tick's claim.
-	 * Past 3/4 full every notification claims, as if all were known. */
+	 * Past PUSH_KNOWN_MAX every notification claims, as if all were known. */
 	uint32_t known[PUSH_KNOWN_SLOTS];
 	int nknown;
 	int draining, stopped;
