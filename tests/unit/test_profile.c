@@ -94,6 +94,45 @@ test_decl_hs_array(void)
 	decl_clear(&d);
 }
 
+/* The most items a declaration may have: 999 distinct codes, all in the
+ * literal in their order; 999 items with 7 codes among them, each once;
+ * and more items than a declaration may have is refused. */
+static void
+test_decl_hs_array_max(void)
+{
+	static char out[2 * DECL_ITEMS_MAX * (DECL_CODE_MAX + 3) + 4];
+	char want[16];
+	struct decl d;
+	size_t i, pos;
+	int n;
+
+	decl_init(&d);
+	d.items = calloc(DECL_ITEMS_MAX + 1, sizeof(*d.items));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.items);
+	d.n_items = DECL_ITEMS_MAX;
+	for (i = 0; i < DECL_ITEMS_MAX; i++)
+		snprintf(d.items[i].hs, sizeof(d.items[i].hs), "%010zu",
+		    8471300000u + (i < 500 ? i : 998 - (i - 500)));
+	/* items 500..998 hold codes 998..500: 999 distinct codes */
+	n = decl_hs_array(&d, out, sizeof(out));
+	CU_ASSERT_EQUAL(n, 1 + DECL_ITEMS_MAX * 11 - 1 + 1);
+	for (i = 0, pos = 1; i < DECL_ITEMS_MAX && n > 0; i++) {
+		snprintf(want, sizeof(want), "%010zu",
+		    8471300000u + (i < 500 ? i : 998 - (i - 500)));
+		CU_ASSERT_EQUAL(strncmp(out + pos, want, 10), 0);
+		pos += 11;
+	}
+	for (i = 0; i < DECL_ITEMS_MAX; i++)
+		snprintf(d.items[i].hs, sizeof(d.items[i].hs), "%010zu",
+		    8471300000u + i % 7);
+	CU_ASSERT_EQUAL(decl_hs_array(&d, out, sizeof(out)), 1 + 7 * 11 - 1 + 1);
+	CU_ASSERT_EQUAL(strncmp(out, "{8471300000,8471300001,", 23), 0);
+	d.n_items = DECL_ITEMS_MAX + 1;
+	CU_ASSERT_EQUAL(decl_hs_array(&d, out, sizeof(out)), -1);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	decl_clear(&d);
+}
+
 /* ---------- a tiny profile of our own ---------- */
 
 static const char *const tiny_xpath[PF_COUNT] = {
@@ -504,6 +543,7 @@ main(void)
 	static const struct unit_test tests[] = {
 		{ "field names", test_field_names },
 		{ "decl_hs_array", test_decl_hs_array },
+		{ "decl_hs_array at the most items", test_decl_hs_array_max },
 		{ "config errors", test_config_errors },
 		{ "extract (tiny profile)", test_tiny_extract },
 		{ "items limit", test_items_limit },
