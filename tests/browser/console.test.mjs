@@ -26,7 +26,8 @@ const env = (k, d) => process.env[k] || d;
 const DAEMON = new URL(env('DECLARED_URL', 'https://127.0.0.1:8443'));
 const PKI = env('PKI_DIR', '');
 const LRN = env('TARGET_LRN', '');
-const SHOTS = env('SHOT_DIR', fs.mkdtempSync(path.join(os.tmpdir(), 'declared-shots-')));
+// made only when SHOT_DIR is not given (env()'s default would be made anyway)
+const SHOTS = process.env.SHOT_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'declared-shots-'));
 const read = (f) => fs.readFileSync(path.join(PKI, f));
 
 function tlsOptions(who) {
