@@ -280,7 +280,12 @@ eq "nothing pushed after the callback was removed" "$N" "$(wc -l <"$SINK_LOG")"
 "$DECLCTL" pki issue "$TDIR/pki" --ca signing-ca --party GB000000000094 --out s4 >/dev/null
 SK=$(metric declared_push_wakes_skipped_total)
 submit_n 3 e4 s4 GB000000000094
-sleep 0.3
+# the notifications arrive after the commits: up to 5 s
+n=0
+while [ "$(metric declared_push_wakes_skipped_total)" -lt $((SK + 3)) ] && [ $n -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
 check "no callback: notifications skipped ($SK -> $(metric declared_push_wakes_skipped_total))" \
 	[ "$(metric declared_push_wakes_skipped_total)" -ge $((SK + 3)) ]
 eq "no callback: nothing pushed" 0 "$(awk '$1 == "GB000000000094"' "$SINK_LOG" | wc -l)"
