@@ -20,6 +20,14 @@
 #define LG_FILE_MAX (64u << 20)
 #define LG_FILES_MAX 10000000
 #define LG_ERR_SHOW 3            /* non-202 answers and errors printed */
+#define LG_PRELOAD_RATE 10000    /* per second: what a run at --rate 0 may use */
+#define LG_REQ_HEAD_MAX 1024
+
+/* a request read and framed before the run: head and body in one piece */
+struct lg_req {
+	char *p;
+	size_t n;
+};
 
 enum lg_state { CS_NEW, CS_CONNECTING, CS_IDLE, CS_BUSY, CS_HELD, CS_CLOSED };
 
@@ -43,7 +51,7 @@ struct lg_opts {
 	const char *ready_file;
 	int port, conns, idle, handshakes, resume, progress;
 	double rate, seconds, grace;
-	long count, first;
+	long count, first, preload_mb;
 };
 
 struct lg {
@@ -56,11 +64,14 @@ struct lg {
 	size_t n_files, next_file, end_file;
 	char *fbuf;
 	size_t fcap;
+	struct lg_req *pre;     /* requests of files pre_first.. in memory */
+	size_t pre_first, pre_n, pre_bytes;
 	struct lg_conn *conns;
 	int n_conns, next_open, opening, connected, conn_failed;
 	struct lg_conn *idle_head;
 	int running, finished, exhausted, busy;
 	uint64_t t_start, t_stop, t_last;
+	double cpu_start;       /* loadgen_cpu() when the run started */
 	unsigned long long issued;
 	unsigned long sent, done, errors, timeouts, reconnects, resumed, shown;
 	unsigned long by_status[600];
@@ -89,6 +100,8 @@ void loadgen_finish(struct lg *lg);
 /* Prints what (and detail, n bytes of it) on stderr, the first few times. */
 void loadgen_show(struct lg *lg, const char *what, const char *detail, size_t n);
 long loadgen_read(struct lg *lg, size_t i);
+double loadgen_cpu(void);
+int loadgen_req_head(const struct lg *lg, char *buf, size_t cap, long len);
 void loadgen_stop_issuing(struct lg *lg);
 void loadgen_ready(struct lg *lg, struct lg_conn *c);
 void loadgen_idle_check(struct lg *lg);

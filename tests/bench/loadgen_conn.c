@@ -42,7 +42,9 @@ int
 loadgen_issue(struct lg *lg, struct lg_conn *c, uint64_t sched)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char head[LG_REQ_HEAD_MAX];
 	long len;
+	int hl = -1;
 	size_t i;
 
 	for (len = -1; len < 0; lg->errors++) {
@@ -52,18 +54,27 @@ loadgen_issue(struct lg *lg, struct lg_conn *c, uint64_t sched)
 			return -1;
 		}
 		i = lg->next_file++;
-		if ((len = loadgen_read(lg, i)) >= 0)
+		if (i - lg->pre_first < lg->pre_n) {
+			/* read before the run: one reference, no copy */
+			if (evbuffer_add_reference(out, lg->pre[i - lg->pre_first].p,
+			    lg->pre[i - lg->pre_first].n, NULL, NULL) != 0)
+				goto oom;
+			len = 0;
 			break;
-	}
-	if (evbuffer_add_printf(out, "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
-	    "Content-Type: application/xml\r\nContent-Length: %ld\r\n\r\n",
-	    lg->o.path, lg->o.host, lg->o.port, len) < 0 ||
-	    evbuffer_add(out, lg->fbuf, (size_t)len) != 0 ||
-	    /* one piece: bufferevent_openssl makes a TLS record (and a write)
-	     * of each, and the headers would take one of their own */
-	    evbuffer_pullup(out, -1) == NULL) {
-		fprintf(stderr, "loadgen: out of memory\n");
-		exit(1);
+		}
+		if ((len = loadgen_read(lg, i)) >= 0 &&
+		    (hl = loadgen_req_head(lg, head, sizeof(head), len)) < 0)
+			len = -1;
+		if (len >= 0) {
+			if (evbuffer_add(out, head, (size_t)hl) != 0 ||
+			    evbuffer_add(out, lg->fbuf, (size_t)len) != 0 ||
+			    /* one piece: bufferevent_openssl makes a TLS record
+			     * (and a write) of each, and the head would take one
+			     * of its own */
+			    evbuffer_pullup(out, -1) == NULL)
+				goto oom;
+			break;
+		}
 	}
 	c->st = CS_BUSY;
 	c->hdr_done = 0;
@@ -73,6 +84,9 @@ loadgen_issue(struct lg *lg, struct lg_conn *c, uint64_t sched)
 	lg->sent++;
 	lg->busy++;
 	return 0;
+oom:
+	fprintf(stderr, "loadgen: out of memory\n");
+	exit(1);
 }
 
 /* ---- connections ---- */

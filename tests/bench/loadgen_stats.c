@@ -51,18 +51,26 @@ loadgen_pct(struct lg *lg, double q)
 	return (double)lg->lat_max / 1e6;
 }
 
+/* CPU time of the process so far, in seconds. */
+double
+loadgen_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 void
 loadgen_report(struct lg *lg)
 {
-	struct rusage ru;
 	double el, cpu, mn = 0, mx = 0;
 	unsigned long other = 0, ok = lg->by_status[202];
 	size_t s, full;
 	int i;
 
-	getrusage(RUSAGE_SELF, &ru);
-	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	cpu = loadgen_cpu();
 	if (lg->o.idle > 0) {
 		printf("loadgen: mode=idle target=%d established=%d failed=%d "
 		    "dropped=%d alive=%d timeouts=%lu resumed=%lu connect_s=%.2f "
@@ -95,14 +103,14 @@ loadgen_report(struct lg *lg)
 	    "completed=%lu s202=%lu other=%lu errors=%lu timeouts=%lu "
 	    "decl_per_s=%.0f min_1s=%.0f max_1s=%.0f p50_ms=%.1f p90_ms=%.1f "
 	    "p99_ms=%.1f max_ms=%.1f mean_ms=%.2f exhausted=%d files_used=%zu "
-	    "resumed=%lu reconnects=%lu conn_failed=%d cpu_s=%.2f\n",
+	    "resumed=%lu reconnects=%lu conn_failed=%d cpu_s=%.2f run_cpu_s=%.2f\n",
 	    lg->n_conns, lg->o.rate, el, lg->sent, lg->done, ok, other, lg->errors,
 	    lg->timeouts, el > 0 ? (double)ok / el : 0, mn, mx,
 	    loadgen_pct(lg, 0.50), loadgen_pct(lg, 0.90), loadgen_pct(lg, 0.99),
 	    (double)lg->lat_max / 1e6,
 	    lg->hist_n ? (double)lg->lat_sum / (double)lg->hist_n / 1e6 : 0,
 	    lg->exhausted, lg->next_file - (size_t)lg->o.first, lg->resumed,
-	    lg->reconnects, lg->conn_failed, cpu);
+	    lg->reconnects, lg->conn_failed, cpu, cpu - lg->cpu_start);
 }
 
 void

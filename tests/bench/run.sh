@@ -312,7 +312,7 @@ run() {
 	R_OK=$ok; R_ROWS=$rows; R_LINE=$L
 	R_DUS=$(calc %.0f "($d1 - $d0) * 1e6 / $TCK / ($ok > 0 ? $ok : 1)")
 	R_PUS=$(calc %.0f "($p1 - $p0) * 1e6 / $TCK / ($ok > 0 ? $ok : 1)")
-	R_LUS=$(calc %.0f "$(kv cpu_s "$L") * 1e6 / ($ok > 0 ? $ok : 1)")
+	R_LUS=$(calc %.0f "$(kv run_cpu_s "$L") * 1e6 / ($ok > 0 ? $ok : 1)")
 	el=$(kv elapsed_s "$L")
 	R_FGN=$(calc %.0f "($b1 - $b0 - ($d1 - $d0) - ($p1 - $p0) - $(kv cpu_s "$L") * $TCK) * 100 / ($CORES * $TCK * ($el > 0 ? $el : 1))")
 	R_CPUCAP=$(calc %.0f "$CORES * 1e6 / ($R_DUS + $R_PUS + $R_LUS > 0 ? $R_DUS + $R_PUS + $R_LUS : 1)")
