@@ -211,8 +211,15 @@ gen() { # FIRST_ID N LRN_PREFIX: N rows of party C1 with release
 }
 gen 100 150 P >"$TDIR/c1"
 gen 300 150 Q >"$TDIR/c2"
-conc() { # FILE DELAY_BEFORE HOLD
-	sleep "$2"
+conc() { # FILE AFTER_FIRST HOLD: AFTER_FIRST 1 waits until another batch
+	# holds its transaction open (in pg_sleep), so that it surely came first
+	if [ "$2" = 1 ]; then
+		i=0
+		until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
+			AND query LIKE 'SELECT pg_sleep(%'")" = 1 ] || [ $i -gt 200 ]; do
+			i=$((i + 1)); sleep 0.05
+		done
+	fi
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -U declared -d declared <<SQL
 BEGIN;
 SELECT count(*) FILTER (WHERE outcome = 'new') FROM t.batch($(rows C 0 "$1"));
@@ -222,7 +229,7 @@ SQL
 }
 conc "$TDIR/c1" 0 1.5 >"$TDIR/c1.out" 2>&1 &
 P1=$!
-conc "$TDIR/c2" 0.4 0 >"$TDIR/c2.out" 2>&1 &
+conc "$TDIR/c2" 1 0 >"$TDIR/c2.out" 2>&1 &
 P2=$!
 wait "$P1"; r1=$?
 wait "$P2"; r2=$?
@@ -247,7 +254,7 @@ printf '500 D2 A D2 - 01 t\n501 D1 A D1 - 02 t\n' >"$TDIR/d1"
 printf '502 D1 B D1 - 03 t\n503 D2 B D2 - 04 t\n' >"$TDIR/d2"
 conc "$TDIR/d1" 0 1 >"$TDIR/d1.out" 2>&1 &
 P1=$!
-conc "$TDIR/d2" 0.3 0 >"$TDIR/d2.out" 2>&1 &
+conc "$TDIR/d2" 1 0 >"$TDIR/d2.out" 2>&1 &
 P2=$!
 wait "$P1"; r1=$?
 wait "$P2"; r2=$?
