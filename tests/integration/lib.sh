@@ -178,7 +178,7 @@ daemon_start() {
 	i=0
 	until curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ $i -gt ${READY_TRIES:-150} ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+		if [ $i -gt ${READY_TRIES:-300} ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
 			echo "daemon did not become ready"; tail -n 30 "$TDIR/daemon.log"
 			return 1
 		fi

@@ -130,7 +130,7 @@ WD_USEC=2000000
 "$NOTIFYLISTEN" -t 120 "$SOCK" >"$NLOG" 2>"$TDIR/notifylisten.err" &
 LISTEN_PID=$!
 i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "notify socket is listening" [ -S "$SOCK" ]
 
 # WATCHDOG_PID must be the daemon's pid: the shell execs into the daemon
@@ -198,7 +198,9 @@ wait "$DAEMON_PID"
 st=$?
 DAEMON_PID=
 eq "SIGTERM: exit status 0" 0 "$st"
-sleep 0.2
+# sent before the exit, logged once notifylisten has read it: up to 5 s
+i=0
+while [ "$(lines STOPPING=1 "$m")" -eq 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "SIGTERM: STOPPING=1" [ "$(lines STOPPING=1 "$m")" -ge 1 ]
 
 # NotifyAccess=main: systemd drops messages from any other process
@@ -238,7 +240,7 @@ SOCK2=$TDIR/notify2.sock
 "$NOTIFYLISTEN" -t 120 "$SOCK2" >"$TDIR/notify2.log" 2>&1 &
 LISTEN_PID=$!
 i=0
-while [ ! -S "$SOCK2" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -S "$SOCK2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 # -D: strace runs as a grandchild, so $! is the daemon itself
 # (LeakSanitizer cannot run under ptrace: leaks are checked in the other runs)
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" NOTIFY_SOCKET=$SOCK2 strace -D -f -qq -o "$WORK/strace.log" \
@@ -247,7 +249,7 @@ DAEMON_PID=$!
 i=0
 until curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1; do
 	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then break; fi
+	if [ $i -gt 600 ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then break; fi
 	sleep 0.1
 done
 if check "daemon under strace becomes ready" \
@@ -263,8 +265,16 @@ if check "daemon under strace becomes ready" \
 	else
 		echo "skip: $BUILD/gendecl not built, no declaration submitted"
 	fi
+	# the reload's calls too: until it has logged its end (up to 20 s
+	# under strace)
+	nr=$(grep -c -e 'msg="reloaded"' -e 'reload failed' "$TDIR/daemon.log")
 	kill -HUP "$DAEMON_PID"
-	sleep 1
+	i=0
+	while [ "$(grep -c -e 'msg="reloaded"' -e 'reload failed' "$TDIR/daemon.log")" -le "$nr" ] &&
+		[ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 fi
 kill -TERM "$DAEMON_PID" 2>/dev/null
 wait "$DAEMON_PID"
