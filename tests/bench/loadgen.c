@@ -150,15 +150,27 @@ fail:
 	return -1;
 }
 
-/* The head of a POST of len bytes; its length, or -1 when cap is short. */
+/* Reads file i and frames it as a whole request (head and body in one
+ * malloc'd piece) in r; 0, or -1 when it cannot be read. */
 int
-loadgen_req_head(const struct lg *lg, char *buf, size_t cap, long len)
+loadgen_frame(struct lg *lg, size_t i, struct lg_req *r)
 {
-	int n = snprintf(buf, cap, "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+	char head[LG_REQ_HEAD_MAX];
+	long len;
+	int hl;
+
+	if ((len = loadgen_read(lg, i)) < 0)
+		return -1;
+	hl = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
 	    "Content-Type: application/xml\r\nContent-Length: %ld\r\n\r\n",
 	    lg->o.path, lg->o.host, lg->o.port, len);
-
-	return n < 0 || (size_t)n >= cap ? -1 : n;
+	if (hl < 0 || (size_t)hl >= sizeof(head) ||
+	    (r->p = malloc((size_t)hl + (size_t)len)) == NULL)
+		return -1;
+	memcpy(r->p, head, (size_t)hl);
+	memcpy(r->p + hl, lg->fbuf, (size_t)len);
+	r->n = (size_t)hl + (size_t)len;
+	return 0;
 }
 
 /* Reads the files the run may send and frames each as a whole request
@@ -174,9 +186,6 @@ loadgen_preload(struct lg *lg)
 	double per_s = lg->o.rate > 0 ? lg->o.rate : LG_PRELOAD_RATE;
 	size_t want = lg->end_file - lg->next_file, cap, k;
 	uint64_t t0 = loadgen_now();
-	char head[LG_REQ_HEAD_MAX];
-	long len;
-	int hl;
 
 	if (lg->o.preload_mb == 0)
 		return 0;
@@ -187,14 +196,8 @@ loadgen_preload(struct lg *lg)
 		return -1;
 	lg->pre_first = lg->next_file;
 	for (k = 0; k < want && lg->pre_bytes < cap; k++) {
-		if ((len = loadgen_read(lg, lg->pre_first + k)) < 0 ||
-		    (hl = loadgen_req_head(lg, head, sizeof(head), len)) < 0)
+		if (loadgen_frame(lg, lg->pre_first + k, &lg->pre[k]) != 0)
 			break; /* read when sent, and counted as an error then */
-		if ((lg->pre[k].p = malloc((size_t)hl + (size_t)len)) == NULL)
-			return -1;
-		memcpy(lg->pre[k].p, head, (size_t)hl);
-		memcpy(lg->pre[k].p + hl, lg->fbuf, (size_t)len);
-		lg->pre[k].n = (size_t)hl + (size_t)len;
 		lg->pre_bytes += lg->pre[k].n;
 		lg->pre_n++;
 	}

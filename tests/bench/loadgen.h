@@ -101,7 +101,7 @@ void loadgen_finish(struct lg *lg);
 void loadgen_show(struct lg *lg, const char *what, const char *detail, size_t n);
 long loadgen_read(struct lg *lg, size_t i);
 double loadgen_cpu(void);
-int loadgen_req_head(const struct lg *lg, char *buf, size_t cap, long len);
+int loadgen_frame(struct lg *lg, size_t i, struct lg_req *r);
 void loadgen_stop_issuing(struct lg *lg);
 void loadgen_ready(struct lg *lg, struct lg_conn *c);
 void loadgen_idle_check(struct lg *lg);

@@ -38,40 +38,39 @@ loadgen_send_get(struct lg *lg, struct lg_conn *c, const char *path)
 }
 
 /* Sends the next file on c, scheduled at sched; -1 when none is left. */
+static void
+loadgen_req_free(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	free(arg);
+}
+
 int
 loadgen_issue(struct lg *lg, struct lg_conn *c, uint64_t sched)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char head[LG_REQ_HEAD_MAX];
-	long len;
-	int hl = -1;
+	struct lg_req r;
 	size_t i;
 
-	for (len = -1; len < 0; lg->errors++) {
+	for (;; lg->errors++) {
 		if (lg->next_file >= lg->end_file) {
 			lg->exhausted = 1;
 			loadgen_stop_issuing(lg);
 			return -1;
 		}
 		i = lg->next_file++;
-		if (i - lg->pre_first < lg->pre_n) {
-			/* read before the run: one reference, no copy */
+		/* one piece each: bufferevent_openssl makes a TLS record (and a
+		 * write) of each piece, and a head apart would take its own */
+		if (i - lg->pre_first < lg->pre_n) { /* read before the run */
 			if (evbuffer_add_reference(out, lg->pre[i - lg->pre_first].p,
 			    lg->pre[i - lg->pre_first].n, NULL, NULL) != 0)
 				goto oom;
-			len = 0;
 			break;
 		}
-		if ((len = loadgen_read(lg, i)) >= 0 &&
-		    (hl = loadgen_req_head(lg, head, sizeof(head), len)) < 0)
-			len = -1;
-		if (len >= 0) {
-			if (evbuffer_add(out, head, (size_t)hl) != 0 ||
-			    evbuffer_add(out, lg->fbuf, (size_t)len) != 0 ||
-			    /* one piece: bufferevent_openssl makes a TLS record
-			     * (and a write) of each, and the head would take one
-			     * of its own */
-			    evbuffer_pullup(out, -1) == NULL)
+		if (loadgen_frame(lg, i, &r) == 0) {
+			if (evbuffer_add_reference(out, r.p, r.n, loadgen_req_free,
+			    r.p) != 0)
 				goto oom;
 			break;
 		}
