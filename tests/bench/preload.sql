@@ -187,6 +187,33 @@ BEGIN
 END
 $$;
 
+-- ---- the registry alone ---------------------------------------------------------------
+
+-- Adds the declaration_keys rows of declarations p_first .. p_first +
+-- p_count - 1 of a load of p_total (see bench.rows), and nothing else;
+-- returns p_count.  For preload.sh's history "keys": the months before the
+-- current one then exist only in the registry, the one table that intake
+-- writes and that grows with the whole history (their partitions of
+-- declarations, events and acks are neither read nor written by intake:
+-- sql/008_store_batch.sql reaches an older declaration only through its
+-- key, received_at included, and only for a duplicate).
+CREATE OR REPLACE FUNCTION bench.load_keys(p_first bigint, p_count bigint,
+	p_total bigint, p_from timestamptz, p_to timestamptz, p_parties integer)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_blocks bigint[];
+BEGIN
+	SELECT array_agg(nextval('decl_block_seq') ORDER BY x)
+	  INTO v_blocks
+	  FROM generate_series(1, (p_count + 4095) / 4096) AS x;
+	INSERT INTO declaration_keys (declarant, lrn, id, received_at)
+	SELECT r.declarant, r.lrn, r.id, r.at
+	  FROM bench.rows(p_first, p_count, p_total, p_from, p_to, p_parties,
+		v_blocks, 1) r;
+	RETURN p_count;
+END
+$$;
+
 -- ---- one chunk ----------------------------------------------------------------------
 
 -- Loads declarations p_first .. p_first + p_count - 1 of a load of p_total

@@ -45,6 +45,12 @@
 #                        which other work moves less than decl/s.
 #                        The bench stops at once if N would not fit on the
 #                        disk (preload.sh check: ~11.5 KB per declaration)
+#   BENCH_PRELOAD_HISTORY=full  how BENCH_PRELOAD is loaded (preload.sh,
+#                        PRELOAD_HISTORY): full, every declaration whole;
+#                        keys, for N too large for the disk (10 M need ~115 GB):
+#                        N / 12 whole in the current month's partitions and
+#                        the rest only in the registry declaration_keys, the
+#                        only table intake writes that holds the whole history
 #   KEEP=1               keep the temporary directory (logs, outputs; with
 #                        BENCH_PRELOAD, without PostgreSQL's data directory)
 # Prints a summary and, as its last line:
@@ -64,6 +70,8 @@ CAP20=${BENCH_CAP20:-2500}
 CAP5=${BENCH_CAP5:-5000}
 CEIL_DOCS=${BENCH_CEILING_DOCS:-4096}
 PRELOAD=${BENCH_PRELOAD:-0}
+PRELOAD_HISTORY=${BENCH_PRELOAD_HISTORY:-full}
+export PRELOAD_HISTORY
 DATA=${BENCH_DATA:-$BUILD/bench-data}
 DECLARANT=GB000000000001
 CHUNK=20000
@@ -407,7 +415,12 @@ P99=$(kv p99_ms "$L20")
 	echo
 	echo "idle: $(echo "$LI" | sed 's/^loadgen: mode=idle //')"
 	if [ "$PRELOAD" -gt 0 ]; then
-		echo "preloaded: $PRELOAD declarations in $(kv load_s "$LPRE") s (+ $(kv vacuum_s "$LPRE") s VACUUM (ANALYZE) and CHECKPOINT);" \
+		HIST=
+		[ "$PRELOAD_HISTORY" = keys ] &&
+			HIST=" (history keys: $(kv full "$LPRE") in the current month stored whole, the others in the registry only)"
+		HIST="$HIST; registry $(kv keys "$LPRE") keys, current month's partition $(kv current "$LPRE") declarations,"
+		echo "preloaded: $PRELOAD declarations$HIST" \
+			"in $(kv load_s "$LPRE") s (+ $(kv vacuum_s "$LPRE") s VACUUM (ANALYZE) and CHECKPOINT);" \
 			"database $(calc %.1f "$(kv db_bytes "$LPRE") / 1073741824") GB, data directory +$(calc %.1f "$(kv disk_bytes "$LPRE") / 1073741824") GB"
 		# CPU per declaration: less sensitive to other work than decl/s
 		echo "  20-item on $PRELOAD_NAME rows against empty, CPU per declaration: PostgreSQL $PUSP us vs $PUS20 us, daemon $DUSP us vs $DUS20 us"
