@@ -187,6 +187,30 @@ BEGIN
 END
 $$;
 
+-- ---- the ids and the registry of a chunk ---------------------------------------------
+
+-- The blocks of 4096 ids for p_count declarations, taken as the daemon
+-- takes them: one nextval() per block (daemon/ids.h).
+CREATE OR REPLACE FUNCTION bench.id_blocks(p_count bigint)
+RETURNS bigint[] LANGUAGE sql AS $$
+	SELECT array_agg(nextval('decl_block_seq') ORDER BY x)
+	  FROM generate_series(1, (p_count + 4095) / 4096) AS x
+$$;
+
+-- The declaration_keys rows of declarations p_first .. p_first + p_count
+-- - 1 of a load of p_total (see bench.rows), ids from p_blocks; returns
+-- p_count.
+CREATE OR REPLACE FUNCTION bench.insert_keys(p_first bigint, p_count bigint,
+	p_total bigint, p_from timestamptz, p_to timestamptz, p_parties integer,
+	p_blocks bigint[], p_templates integer)
+RETURNS bigint LANGUAGE sql AS $$
+	INSERT INTO declaration_keys (declarant, lrn, id, received_at)
+	SELECT r.declarant, r.lrn, r.id, r.at
+	  FROM bench.rows(p_first, p_count, p_total, p_from, p_to, p_parties,
+		p_blocks, p_templates) r;
+	SELECT p_count
+$$;
+
 -- ---- the registry alone ---------------------------------------------------------------
 
 -- Adds the declaration_keys rows of declarations p_first .. p_first +
@@ -199,19 +223,9 @@ $$;
 -- key, received_at included, and only for a duplicate).
 CREATE OR REPLACE FUNCTION bench.load_keys(p_first bigint, p_count bigint,
 	p_total bigint, p_from timestamptz, p_to timestamptz, p_parties integer)
-RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-	v_blocks bigint[];
-BEGIN
-	SELECT array_agg(nextval('decl_block_seq') ORDER BY x)
-	  INTO v_blocks
-	  FROM generate_series(1, (p_count + 4095) / 4096) AS x;
-	INSERT INTO declaration_keys (declarant, lrn, id, received_at)
-	SELECT r.declarant, r.lrn, r.id, r.at
-	  FROM bench.rows(p_first, p_count, p_total, p_from, p_to, p_parties,
-		v_blocks, 1) r;
-	RETURN p_count;
-END
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT bench.insert_keys(p_first, p_count, p_total, p_from, p_to,
+		p_parties, bench.id_blocks(p_count), 1)
 $$;
 
 -- ---- one chunk ----------------------------------------------------------------------
@@ -238,16 +252,10 @@ BEGIN
 	-- the texts of the events are the same for every declaration
 	SELECT * INTO v_e FROM bench.template WHERE tpl = 0;
 
-	-- ids as the daemon takes them: one nextval() per block of 4096
-	SELECT array_agg(nextval('decl_block_seq') ORDER BY x)
-	  INTO v_blocks
-	  FROM generate_series(1, (p_count + 4095) / 4096) AS x;
-
+	v_blocks := bench.id_blocks(p_count);
 	-- the registry of (declarant, lrn)
-	INSERT INTO declaration_keys (declarant, lrn, id, received_at)
-	SELECT r.declarant, r.lrn, r.id, r.at
-	  FROM bench.rows(p_first, p_count, p_total, p_from, p_to, p_parties,
-		v_blocks, v_t) r;
+	PERFORM bench.insert_keys(p_first, p_count, p_total, p_from, p_to,
+		p_parties, v_blocks, v_t);
 
 	-- the declarations; the template row is looked up per row (OFFSET 0
 	-- keeps the subquery a nested loop), which keeps the order of i
