@@ -46,7 +46,8 @@ COUNTRY=${PRELOAD_COUNTRY:-GB}
 # bytes per declaration copied from the benchmark's 20-item documents
 # (all tables, TOAST and indexes): 11,200 measured on 100,000 rows
 ROW_BYTES=${PRELOAD_ROW_BYTES:-11800}
-# a registry row with its two indexes, counted high (measured: ~150)
+# a registry row with its two indexes, counted high (~150 in run H of
+# docs/performance.md: 10 M keys)
 KEY_BYTES=200
 HISTORY=${PRELOAD_HISTORY:-full}
 case $HISTORY in full|keys) ;; *) echo "bench: preload: PRELOAD_HISTORY is full or keys" >&2; exit 1;; esac
