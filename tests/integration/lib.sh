@@ -97,7 +97,8 @@ psql_q() { # SQL as the superuser, unaligned, tuples only
 # write_config FILE USER: a config for the daemon using $TDIR/pki; knobs
 # (environment, default): WORKERS 2, MAX_BODY 10M, READ_TIMEOUT 10,
 # MAX_CONNS 20000, WEB_ROOT, SIGNING_CRL, BATCH_MAX 256, BATCH_DELAY 2,
-# DB_TIMEOUT 5, RISK_RULES, AUTO_RELEASE yes, LIMIT_RATE/BURST/CONNS 0,
+# DB_TIMEOUT 5, RISK_RULES (setup_all writes RISK_RULES_TEXT there),
+# AUTO_RELEASE yes, LIMIT_RATE/BURST/CONNS 0,
 # PUSH_CA (receivers' CA, none), PUSH_TIMEOUT 10, PUSH_RETENTION 604800,
 # EXTRA_PROFILE
 write_config() {
@@ -162,6 +163,10 @@ setup_all() {
 	"$DECLCTL" pki init "$TDIR/pki" >/dev/null || { echo "pki init failed"; return 1; }
 	API_PORT=$(free_port)
 	ADMIN_PORT=$(free_port)
+	if [ -n "${RISK_RULES_TEXT:-}" ]; then
+		printf '%s\n' "$RISK_RULES_TEXT" >"$TDIR/risk.rules"
+		RISK_RULES=$TDIR/risk.rules
+	fi
 	write_config "$TDIR/migrate.conf" postgres
 	"$DECLARED" --migrate -c "$TDIR/migrate.conf" >"$TDIR/migrate.log" 2>&1 ||
 		{ cat "$TDIR/migrate.log"; return 1; }

@@ -3,8 +3,7 @@
 # exact pointers), lanes from risk rules, automatic release, amendments and
 # cancellations granted or denied by state.
 . "$(dirname "$0")/lib.sh"
-RISK_RULES=$(mktemp /tmp/declared-risk.XXXXXX)
-printf '# test lanes\nhs 9301 red\norigin KP yellow\n' >"$RISK_RULES"
+RISK_RULES_TEXT=$(printf '# test lanes\nhs 9301 red\norigin KP yellow\n')
 setup_all || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 D=$TDIR/docs
 mkdir -p "$D"
@@ -106,5 +105,4 @@ eq "LC-RED history: accepted, amendment granted, cancelled, amendment denied" \
 	"$(psql_q "SELECT string_agg(coalesce(from_status,'')||'->'||to_status, '|' ORDER BY e.id) FROM events e JOIN declarations d ON d.id = e.declaration_id WHERE d.lrn = 'LC-RED'")"
 eq "acknowledgement sequence of the party is gapless" "1" \
 	"$(psql_q "SELECT (max(seq) = count(*))::int FROM acks WHERE party = 'GB000000000001'")"
-rm -f "$RISK_RULES"
 finish

@@ -7,11 +7,9 @@
 #   SEARCH_ROWS  rows of the plan test (default 1000000; 0 skips it)
 #   PLANS_OUT    also write the plans and timings to this file
 . "$(dirname "$0")/lib.sh"
-RISK_RULES=$(mktemp /tmp/declared-risk.XXXXXX)
-printf '# test lanes\nhs 9301 red\norigin KP yellow\n' >"$RISK_RULES"
+RISK_RULES_TEXT=$(printf '# test lanes\nhs 9301 red\norigin KP yellow\n')
 AUTO_RELEASE=no
 setup_all || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
-cp "$RISK_RULES" "$TDIR/risk.rules" && rm -f "$RISK_RULES" && RISK_RULES=$TDIR/risk.rules
 D=$TDIR/docs
 mkdir -p "$D"
 BASE=https://127.0.0.1:$API_PORT
