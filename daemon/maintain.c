@@ -29,6 +29,7 @@ struct maintain {
 	int running;     /* a call in flight */
 	int freed;       /* maintain_free seen while running */
 	int again;       /* the call said 'pending' */
+	PGresult *res;   /* its rows, acted on once committed */
 	struct maintain_stats st;
 };
 
@@ -59,16 +60,27 @@ maintain_send(PGconn *c, void *arg)
 	return PQpipelineSync(c) ? 0 : -1;
 }
 
-/* One row per thing done: (action, relation, n). */
+/* One row per thing done: (action, relation, n); kept until the pipeline's
+ * sync, which commits them, so nothing is logged or counted that a failed
+ * commit took back. */
 static int
 maintain_result(PGresult *r, void *arg)
 {
 	struct maintain *m = arg;
-	const char *action, *rel;
-	int i;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 3)
 		return -1;
+	PQclear(m->res);
+	m->res = PQcopyResult(r, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+	return m->res != NULL ? 0 : -1;
+}
+
+static void
+maintain_apply(struct maintain *m, const PGresult *r)
+{
+	const char *action, *rel;
+	int i;
+
 	for (i = 0; i < PQntuples(r); i++) {
 		action = PQgetvalue(r, i, 0);
 		rel = PQgetvalue(r, i, 1);
@@ -94,7 +106,6 @@ maintain_result(PGresult *r, void *arg)
 			    action, rel);
 		}
 	}
-	return 0;
 }
 
 static void
@@ -104,6 +115,10 @@ maintain_done(void *arg, int ok, const char *err)
 	int next;
 
 	m->running = 0;
+	if (ok && !m->freed && m->res != NULL)
+		maintain_apply(m, m->res);
+	PQclear(m->res);
+	m->res = NULL;
 	if (m->freed) {
 		event_free(m->timer);
 		free(m);
