@@ -108,7 +108,6 @@ static const char pushq_sql_cb_delete[] =
     "UPDATE parties SET callback_url = NULL "
     "WHERE id = $1 AND callback_url IS NOT NULL";
 
-
 /* The slot of party's hash in p->known: its own, or the empty one where
  * it would go. */
 static int
@@ -161,8 +160,6 @@ pushq_later(struct push *p)
 		event_active(p->kick, EV_TIMEOUT, 0);
 }
 
-
-
 /* Queues the slot's outcome for recording. */
 void
 pushq_record(struct pslot *s)
@@ -200,13 +197,6 @@ pushq_release(struct pslot *s)
 	s->out = PO_NONE;
 	s->p->d->inflight--;
 }
-
-
-
-
-
-
-
 
 /* The slot holds a lease and an acknowledgement: deliver or expire it. */
 static void
@@ -394,7 +384,6 @@ pushq_recorded(struct pslot *s, const PGresult *r)
 	pushq_start(s);
 }
 
-
 static void
 pushq_cb_result(struct push *p, struct pcb *c, const PGresult *r)
 {
@@ -417,6 +406,13 @@ pushq_cb_result(struct push *p, struct pcb *c, const PGresult *r)
 	    (size_t)PQgetlength(r, 0, 0));   /* frees c */
 }
 
+/*
+ * A unit's statements share one implicit transaction that commits at its
+ * sync, so nothing is acted on as a result arrives: the results are kept
+ * and applied in pushq_done, once the commit is known.  A callback request
+ * is not answered, a claimed stream not started and a recorded outcome not
+ * taken as stored before then.
+ */
 static int
 pushq_result(PGresult *r, void *arg)
 {
@@ -426,19 +422,44 @@ pushq_result(PGresult *r, void *arg)
 
 	if (u->next >= u->n || (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK))
 		return -1;
-	o = &u->op[u->next++];
+	o = &u->op[u->next];
+	if ((o->res = PQcopyResult(r, PG_COPYRES_ATTRS |
+	    PG_COPYRES_TUPLES)) == NULL)
+		return -1;
+	u->next++;
+	return 0;
+}
+
+static void
+pushq_apply(struct push *p, struct pop *o)
+{
 	switch (o->kind) {
 	case OP_CB:
-		pushq_cb_result(u->p, o->cb, r);
+		pushq_cb_result(p, o->cb, o->res);
 		break;
 	case OP_CLAIM:
-		pushq_claimed(u->p, r);
+		pushq_claimed(p, o->res);
 		break;
 	case OP_RECORD:
-		pushq_recorded(o->s, r);
+		pushq_recorded(o->s, o->res);
 		break;
 	}
-	return 0;
+}
+
+static void
+pushq_requeue(struct push *p, struct pop *o)
+{
+	if (o->kind == OP_CB)
+		push_cb_end(p, o->cb, 503, NULL, 0);
+	else if (o->kind == OP_RECORD && !p->stopped) {
+		/* again later: the guards make a second record harmless */
+		o->s->qnext = NULL;
+		if (p->qtail != NULL)
+			p->qtail->qnext = o->s;
+		else
+			p->qhead = o->s;
+		p->qtail = o->s;
+	}
 }
 
 static void
@@ -448,23 +469,21 @@ pushq_done(void *arg, int ok, const char *err)
 	struct push *p = u->p;
 	int i;
 
+	if (ok && u->next != u->n) {
+		ok = 0;
+		err = "results missing";
+	}
 	if (!ok)
 		log_warnx("msg=\"push database work failed\" reason=\"%s\"",
 		    err ? err : "");
-	for (i = u->next; i < u->n; i++) {
+	for (i = 0; i < u->n; i++) {
 		struct pop *o = &u->op[i];
 
-		if (o->kind == OP_CB)
-			push_cb_end(p, o->cb, 503, NULL, 0);
-		else if (o->kind == OP_RECORD && !p->stopped) {
-			/* again later: the guards make a second record harmless */
-			o->s->qnext = NULL;
-			if (p->qtail != NULL)
-				p->qtail->qnext = o->s;
-			else
-				p->qhead = o->s;
-			p->qtail = o->s;
-		}
+		if (ok)
+			pushq_apply(p, o);
+		else
+			pushq_requeue(p, o);
+		PQclear(o->res);
 	}
 	free(u);
 	p->cur = NULL;

@@ -68,13 +68,14 @@ struct pop {
 	enum pop_kind kind;
 	struct pslot *s;
 	struct pcb *cb;
+	PGresult *res;                 /* kept until the unit's sync commits */
 };
 
 struct punit {
 	struct push *p;
 	struct pop op[PUSH_SLOTS + PUSH_CB_PER_UNIT + 1];
 	int n;
-	int next;                      /* results seen */
+	int next;                      /* results kept */
 	int claim_limit;
 };
 
