@@ -324,6 +324,44 @@ done
 check "no callback: notifications skipped ($SK -> $(metric declared_push_wakes_skipped_total))" \
 	[ "$(metric declared_push_wakes_skipped_total)" -ge $((SK + 3)) ]
 eq "no callback: nothing pushed" 0 "$(awk '$1 == "GB000000000094"' "$SINK_LOG" | wc -l)"
+# 10. a unit's callback requests share one transaction, committed at its
+# sync: none is answered 200 before that commit.  A slow PUT holds one unit
+# in flight; a good PUT and a failing one of the same party queue behind it
+# and go in the next unit, where the failure rolls both back.  (The sleep
+# stays under the database timeout, 5 s here: a unit cut by the timeout is
+# answered 503 although the server may still commit it.)
+psql_q "CREATE FUNCTION cb_fault() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+	IF TG_OP = 'UPDATE' AND NEW.callback_url LIKE '%/slow' THEN PERFORM pg_sleep(2); END IF;
+	IF NEW.callback_url LIKE '%/fail' THEN RAISE EXCEPTION 'injected fault'; END IF;
+	RETURN NEW; END \$\$;
+	CREATE TRIGGER cb_fault BEFORE INSERT OR UPDATE ON parties
+	FOR EACH ROW EXECUTE FUNCTION cb_fault()" >/dev/null
+put_cb() { # URL OUT
+	ecurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		-X PUT -d "{\"url\":\"$1\"}" "$BASE/v1/callback" >"$2"
+}
+put_cb https://127.0.0.1:9/slow "$TDIR/cb.slow" &
+S1=$!
+n=0   # until the slow PUT sleeps in the database (its unit in flight)
+while [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" != 1 ] &&
+	[ $n -lt 100 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+put_cb https://127.0.0.1:9/good "$TDIR/cb.good" &
+S2=$!
+sleep 0.3
+put_cb https://127.0.0.1:9/fail "$TDIR/cb.fail" &
+S3=$!
+wait $S1 $S2 $S3
+eq "rollback: the slow PUT -> 200" 200 "$(cat "$TDIR/cb.slow")"
+eq "rollback: the failing PUT -> 503" 503 "$(cat "$TDIR/cb.fail")"
+eq "rollback: the good PUT, in the failing PUT's transaction -> 503, not 200" 503 "$(cat "$TDIR/cb.good")"
+eq "rollback: the stored URL is the slow PUT's" https://127.0.0.1:9/slow \
+	"$(psql_q "SELECT callback_url FROM parties WHERE id = '$P1'")"
+psql_q "DROP TRIGGER cb_fault ON parties; DROP FUNCTION cb_fault()" >/dev/null
+eq "rollback: DELETE callback -> 204" 204 "$(cb -X DELETE)"
+
 check "daemon alive" kill -0 "$DAEMON_PID"
 daemon_stop
 eq "SIGTERM: exit status 0" 0 "$?"
