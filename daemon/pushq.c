@@ -446,8 +446,10 @@ pushq_apply(struct push *p, struct pop *o)
 	}
 }
 
+/* The unit's transaction did not commit: a callback request is answered
+ * 503, an outcome is queued to be recorded again. */
 static void
-pushq_requeue(struct push *p, struct pop *o)
+pushq_rolled_back(struct push *p, struct pop *o)
 {
 	if (o->kind == OP_CB)
 		push_cb_end(p, o->cb, 503, NULL, 0);
@@ -482,7 +484,7 @@ pushq_done(void *arg, int ok, const char *err)
 		if (ok)
 			pushq_apply(p, o);
 		else
-			pushq_requeue(p, o);
+			pushq_rolled_back(p, o);
 		PQclear(o->res);
 	}
 	free(u);
