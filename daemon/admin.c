@@ -27,23 +27,35 @@ admin_not_ready(const struct daemon *d)
 	return NULL;
 }
 
+/* One series of a histogram; label is "name=\"value\"" or NULL. */
+static void
+admin_hist_series(struct evbuffer *b, const char *name, const char *label,
+    const double *edges, int n, const unsigned long *counts, double sum,
+    double scale)
+{
+	const char *l = label != NULL ? label : "", *c = label != NULL ? "," : "";
+	const char *o = label != NULL ? "{" : "", *e = label != NULL ? "}" : "";
+	unsigned long cum = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		cum += counts[i];
+		evbuffer_add_printf(b, "%s_bucket{%s%sle=\"%g\"} %lu\n", name, l, c,
+		    edges[i] * scale, cum);
+	}
+	cum += counts[n];
+	evbuffer_add_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %lu\n"
+	    "%s_sum%s%s%s %g\n%s_count%s%s%s %lu\n", name, l, c, cum,
+	    name, o, l, e, sum * scale, name, o, l, e, cum);
+}
+
 static void
 admin_hist(struct evbuffer *b, const char *name, const char *help,
     const double *edges, int n, const unsigned long *counts, double sum,
     double scale)
 {
-	unsigned long cum = 0;
-	int i;
-
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	for (i = 0; i < n; i++) {
-		cum += counts[i];
-		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %lu\n", name,
-		    edges[i] * scale, cum);
-	}
-	cum += counts[n];
-	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %lu\n%s_sum %g\n%s_count %lu\n",
-	    name, cum, name, sum * scale, name, cum);
+	admin_hist_series(b, name, NULL, edges, n, counts, sum, scale);
 }
 
 /* One counter (type "counter") or gauge ("gauge") without labels. */
@@ -115,6 +127,8 @@ admin_metrics(struct daemon *d, struct evbuffer *b)
 	static const double lat[] = { 1, 2, 5, 10, 25, 50, 100, 250, 1000 };
 	static const double bsz[] = { 1, 4, 16, 64, 128, 256, 512 };
 	static const double cus[] = { 1000, 2000, 5000, 10000, 25000, 50000, 100000 };
+	static const char *stages[] = { "stage=\"queue\"", "stage=\"work\"",
+	    "stage=\"batch_wait\"", "stage=\"commit\"" };
 	const struct metrics *m = &d->m;
 	const struct batch_stats *bs = batch_stats(d->batch);
 	int codes[] = { 202, 400, 403, 404, 409, 413, 500, 503 };
@@ -176,6 +190,12 @@ admin_metrics(struct daemon *d, struct evbuffer *b)
 	    cus, 7, bs->commit_us_hist, bs->commit_us_sum, 1e-6);
 	admin_hist(b, "declared_request_seconds", "Submission latency, receipt to reply.",
 	    lat, 9, m->lat_hist, m->lat_sum_ms, 1e-3);
+	evbuffer_add_printf(b, "# HELP declared_stage_seconds Where the time of a stored "
+	    "declaration went: waiting for a worker, in it, waiting for "
+	    "a store transaction, in it.\n# TYPE declared_stage_seconds histogram\n");
+	for (i = 0; i < 4; i++)
+		admin_hist_series(b, "declared_stage_seconds", stages[i], lat, 9,
+		    m->stage_hist[i], m->stage_sum_ms[i], 1e-3);
 	admin_delivery(d, b);
 	evbuffer_add_printf(b, "# HELP declared_ready Whether the daemon is ready.\n"
 	    "# TYPE declared_ready gauge\ndeclared_ready %d\n",

@@ -55,16 +55,37 @@ api_count(struct daemon *d, int status)
 }
 
 static void
-api_latency(struct daemon *d, const struct job *j)
+api_hist_add(unsigned long *hist, double *sum_ms, uint64_t from_ns,
+    uint64_t to_ns)
 {
 	static const double edges[] = { 1, 2, 5, 10, 25, 50, 100, 250, 1000 };
-	double ms = (double)(daemon_now_ns() - j->t_start_ns) / 1e6;
+	double ms = to_ns > from_ns ? (double)(to_ns - from_ns) / 1e6 : 0;
 	int i;
 
 	for (i = 0; i < 9 && ms > edges[i]; i++)
 		;
-	d->m.lat_hist[i]++;
-	d->m.lat_sum_ms += ms;
+	hist[i]++;
+	*sum_ms += ms;
+}
+
+/* The request's latency and, for one that went through a store
+ * transaction, where the time went (declared_stage_seconds). */
+static void
+api_latency(struct daemon *d, const struct job *j)
+{
+	struct metrics *m = &d->m;
+
+	api_hist_add(m->lat_hist, &m->lat_sum_ms, j->t_start_ns, daemon_now_ns());
+	if (j->t_tx1_ns == 0 || j->t_work1_ns == 0)
+		return;
+	api_hist_add(m->stage_hist[0], &m->stage_sum_ms[0], j->t_start_ns,
+	    j->t_work0_ns);
+	api_hist_add(m->stage_hist[1], &m->stage_sum_ms[1], j->t_work0_ns,
+	    j->t_work1_ns);
+	api_hist_add(m->stage_hist[2], &m->stage_sum_ms[2], j->t_work1_ns,
+	    j->t_tx0_ns);
+	api_hist_add(m->stage_hist[3], &m->stage_sum_ms[3], j->t_tx0_ns,
+	    j->t_tx1_ns);
 }
 
 /* Sends the reply of a job and frees it. */

@@ -544,6 +544,10 @@ batch_done_tx(void *arg, int ok, const char *err)
 	for (i = 0; i < tx->n; i++) {
 		struct job *j = tx->jobs[i];
 
+		j->t_tx0_ns = (uint64_t)tx->t0.tv_sec * 1000000000u +
+		    (uint64_t)tx->t0.tv_nsec;
+		j->t_tx1_ns = (uint64_t)t1.tv_sec * 1000000000u +
+		    (uint64_t)t1.tv_nsec;
 		if (!ok)
 			j->outcome = DBO_FAILED;
 		b->done(j, b->done_arg);

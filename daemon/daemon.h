@@ -38,6 +38,10 @@ struct metrics {
 	unsigned long deadline_closed;        /* request not complete in read_timeout */
 	unsigned long lat_hist[10];           /* <=1,2,5,10,25,50,100,250,1000 ms, more */
 	double lat_sum_ms;
+	/* a stored declaration's wait for a worker, its work, its wait for a
+	 * store transaction, that transaction: buckets as lat_hist */
+	unsigned long stage_hist[4][10];
+	double stage_sum_ms[4];
 };
 
 struct daemon {

@@ -33,6 +33,8 @@ struct job {
 	struct job *next;              /* link in whichever queue holds it */
 	struct evhttp_request *req;    /* loop thread only */
 	uint64_t t_start_ns;           /* monotonic, for latency */
+	uint64_t t_work0_ns, t_work1_ns; /* in a worker (set by the pool) */
+	uint64_t t_tx0_ns, t_tx1_ns;   /* its store transaction (set by batch) */
 	char party[128];               /* TLS client party */
 	enum role role;
 	char *body;                    /* request body, owned */

@@ -146,7 +146,21 @@ check "events are append-only even for the owner" sh -c \
 
 # 10. metrics and graceful stop
 M=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics")
-check "metrics count accepted declarations" sh -c "echo '$M' | grep -Eq '^declared_declarations_total\{outcome=\"accepted\"\} [1-9]'"
+printf '%s\n' "$M" >"$TDIR/metrics.txt"
+check "metrics count accepted declarations" \
+	grep -Eq '^declared_declarations_total\{outcome="accepted"\} [1-9]' "$TDIR/metrics.txt"
+# every declaration that went through a store transaction is in each of the
+# four stage histograms, once; its work took time
+BATCHED=$(echo "$M" | awk '$1 == "declared_batch_size_sum" { print $2 }')
+check "metrics: declarations went through store transactions" [ "${BATCHED:-0}" -ge 1 ]
+for st in queue work batch_wait commit; do
+	eq "metrics: stage $st counts each batched declaration" "$BATCHED" \
+		"$(echo "$M" | awk -v k="declared_stage_seconds_count{stage=\"$st\"}" '$1 == k { print $2 }')"
+	eq "metrics: stage $st +Inf bucket equals its count" "$BATCHED" \
+		"$(echo "$M" | awk -v k="declared_stage_seconds_bucket{stage=\"$st\",le=\"+Inf\"}" '$1 == k { print $2 }')"
+done
+WORK=$(echo "$M" | awk '$1 == "declared_stage_seconds_sum{stage=\"work\"}" { print ($2 > 0) }')
+eq "metrics: workers' time is counted" 1 "$WORK"
 daemon_stop
 eq "SIGTERM: exit status 0" 0 "$?"
 finish
