@@ -70,8 +70,10 @@ pool_main(void *arg)
 		t0 = pool_now_ns();
 		work_run(j->env, j);
 		t1 = pool_now_ns();
-		j->t_work0_ns = t0;
-		j->t_work1_ns = t1;
+		if (j->t_work1_ns == 0) { /* the first pass: its checks */
+			j->t_work0_ns = t0;
+			j->t_work1_ns = t1;
+		}
 
 		pthread_mutex_lock(&p->mu);
 		p->busy_ns += t1 - t0;
