@@ -33,20 +33,23 @@ admin_hist_series(struct evbuffer *b, const char *name, const char *label,
     const double *edges, int n, const unsigned long *counts, double sum,
     double scale)
 {
-	const char *l = label != NULL ? label : "", *c = label != NULL ? "," : "";
-	const char *o = label != NULL ? "{" : "", *e = label != NULL ? "}" : "";
+	char before_le[64] = "", alone[64] = ""; /* "label," and "{label}" */
 	unsigned long cum = 0;
 	int i;
 
+	if (label != NULL) {
+		snprintf(before_le, sizeof(before_le), "%s,", label);
+		snprintf(alone, sizeof(alone), "{%s}", label);
+	}
 	for (i = 0; i < n; i++) {
 		cum += counts[i];
-		evbuffer_add_printf(b, "%s_bucket{%s%sle=\"%g\"} %lu\n", name, l, c,
-		    edges[i] * scale, cum);
+		evbuffer_add_printf(b, "%s_bucket{%sle=\"%g\"} %lu\n", name,
+		    before_le, edges[i] * scale, cum);
 	}
 	cum += counts[n];
-	evbuffer_add_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %lu\n"
-	    "%s_sum%s%s%s %g\n%s_count%s%s%s %lu\n", name, l, c, cum,
-	    name, o, l, e, sum * scale, name, o, l, e, cum);
+	evbuffer_add_printf(b, "%s_bucket{%sle=\"+Inf\"} %lu\n%s_sum%s %g\n"
+	    "%s_count%s %lu\n", name, before_le, cum, name, alone, sum * scale,
+	    name, alone, cum);
 }
 
 static void

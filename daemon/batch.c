@@ -509,6 +509,7 @@ batch_done_tx(void *arg, int ok, const char *err)
 	struct batch_tx *tx = arg;
 	struct batch *b = tx->b;
 	struct timespec t1;
+	uint64_t t0_ns, t1_ns;
 	double us;
 	int i;
 
@@ -541,13 +542,13 @@ batch_done_tx(void *arg, int ok, const char *err)
 		    tx->jobs[i]->outcome == DBO_UNKNOWN)
 			feed_wake(((struct daemon *)b->done_arg)->feed,
 			    tx->jobs[i]->party);
+	t0_ns = (uint64_t)tx->t0.tv_sec * 1000000000u + (uint64_t)tx->t0.tv_nsec;
+	t1_ns = (uint64_t)t1.tv_sec * 1000000000u + (uint64_t)t1.tv_nsec;
 	for (i = 0; i < tx->n; i++) {
 		struct job *j = tx->jobs[i];
 
-		j->t_tx0_ns = (uint64_t)tx->t0.tv_sec * 1000000000u +
-		    (uint64_t)tx->t0.tv_nsec;
-		j->t_tx1_ns = (uint64_t)t1.tv_sec * 1000000000u +
-		    (uint64_t)t1.tv_nsec;
+		j->t_tx0_ns = t0_ns;
+		j->t_tx1_ns = t1_ns;
 		if (!ok)
 			j->outcome = DBO_FAILED;
 		b->done(j, b->done_arg);
